@@ -1,0 +1,99 @@
+"""notis: routes and event handlers, glue only. The logic lives in chalicelib/.
+
+The page routes import nothing from AWS (cold start); event handlers import their modules when first called.
+"""
+
+from __future__ import annotations
+
+from chalice import Chalice, Rate, Response
+
+from chalicelib import web
+from chalicelib.config import load_settings
+
+app = Chalice(app_name="notis")
+settings = load_settings()
+site = web.load_site()  # refuses to start, with a readable list of problems, on invalid content
+
+
+def _respond(page: web.Page) -> Response:
+    return Response(body=page.body, status_code=page.status, headers=page.headers)
+
+
+def _request() -> web.Request:
+    req = app.current_request
+    return web.Request(
+        query=req.query_params or {},
+        headers={k.lower(): v for k, v in (req.headers or {}).items()},
+    )
+
+
+@app.route("/")
+def home() -> Response:
+    return _respond(site.home(_request()))
+
+
+@app.route("/incidents/{slug}")
+def incident_page(slug: str) -> Response:
+    return _respond(site.incident(_request(), slug))
+
+
+@app.route("/api/incidents", cors=True)
+def api_incidents() -> Response:
+    return _respond(site.api_list(_request()))
+
+
+@app.route("/api/incidents/{slug}", cors=True)
+def api_incident(slug: str) -> Response:
+    return _respond(site.api_incident(_request(), slug))
+
+
+@app.route("/api/incidents/{slug}/faq", cors=True)
+def api_faq(slug: str) -> Response:
+    return _respond(site.api_faq(_request(), slug))
+
+
+@app.route("/api/v2/summary.json", cors=True)
+def api_summary() -> Response:
+    return _respond(site.summary(_request()))
+
+
+@app.route("/feed.atom")
+def feed() -> Response:
+    return _respond(site.feed(_request()))
+
+
+@app.route("/style.css")
+def stylesheet() -> Response:
+    return _respond(site.stylesheet(_request()))
+
+
+@app.on_sqs_message(queue=settings.import_queue, batch_size=1, maximum_concurrency=2)
+def import_recipients(event) -> dict:
+    """S3 upload notification -> validated, deduplicated recipients on the send queue."""
+    from chalicelib.handlers import handle_import
+
+    return handle_import(event.to_dict(), settings)
+
+
+@app.on_sqs_message(queue=settings.send_queue, batch_size=10, maximum_concurrency=settings.send_concurrency)
+def send_notifications(event) -> dict:
+    """Chunks of recipients -> one e-mail each through SES, exactly once, at the account's rate."""
+    from chalicelib.handlers import handle_send
+
+    return handle_send(event.to_dict(), settings)
+
+
+@app.on_cw_event({"source": ["aws.ses"]})
+def ses_events(event) -> None:
+    """SES delivery, bounce, complaint, reject and delay events -> ledger."""
+    from chalicelib.handlers import handle_ses_event
+
+    handle_ses_event(event.to_dict(), settings)
+
+
+@app.schedule(Rate(5, unit=Rate.MINUTES))
+def tick(event) -> dict:
+    """Due follow-ups, update notices, stale claims, retention purge, daily digest."""
+    from chalicelib.handlers import handle_tick
+
+    return handle_tick(settings)

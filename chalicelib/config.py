@@ -1,0 +1,68 @@
+"""Settings read from the environment, in one place, so handlers and the CLI agree on names and defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+DEV_HMAC_KEY = "notis-local-development-key-not-secret"
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str = "dev"
+    region: str = "eu-north-1"
+    bucket: str = "notis-uploads"
+    table: str = "notis"
+    import_queue: str = "notis-import"
+    import_dlq: str = "notis-import-dlq"
+    send_queue: str = "notis-send"
+    send_dlq: str = "notis-send-dlq"
+    hmac_key: bytes = DEV_HMAC_KEY.encode()
+    sender: str = "Notis <notis@example.org>"
+    reply_to: str = ""
+    configuration_set: str = ""
+    max_send_rate: float = 14.0
+    send_concurrency: int = 2
+    hold_threshold: float = 0.10
+    max_upload_bytes: int = 512 * 1024 * 1024
+    staff_email: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def load_settings() -> Settings:
+    """Build settings from the environment; the defaults are the local development stack's."""
+    return Settings(
+        stage=_env("NOTIS_STAGE", "dev"),
+        region=_env("AWS_REGION", _env("AWS_DEFAULT_REGION", "eu-north-1")),
+        bucket=_env("NOTIS_BUCKET", "notis-uploads"),
+        table=_env("NOTIS_TABLE", "notis"),
+        import_queue=_env("NOTIS_IMPORT_QUEUE", "notis-import"),
+        import_dlq=_env("NOTIS_IMPORT_DLQ", "notis-import-dlq"),
+        send_queue=_env("NOTIS_SEND_QUEUE", "notis-send"),
+        send_dlq=_env("NOTIS_SEND_DLQ", "notis-send-dlq"),
+        hmac_key=_env("NOTIS_HMAC_KEY", DEV_HMAC_KEY).encode(),
+        sender=_env("NOTIS_SENDER", "Notis <notis@example.org>"),
+        reply_to=_env("NOTIS_REPLY_TO", ""),
+        configuration_set=_env("NOTIS_SES_CONFIGURATION_SET", ""),
+        max_send_rate=_float("SES_MAX_SEND_RATE", 14.0),
+        send_concurrency=max(1, int(_float("NOTIS_SEND_CONCURRENCY", 2))),
+        hold_threshold=_float("NOTIS_HOLD_THRESHOLD", 0.10),
+        max_upload_bytes=int(_float("NOTIS_MAX_UPLOAD_BYTES", 512 * 1024 * 1024)),
+        staff_email=_env("NOTIS_STAFF_EMAIL", ""),
+    )

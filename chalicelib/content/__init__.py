@@ -1,0 +1,1 @@
+"""Incident content: the model, loading from YAML files and validation against schema and GDPR Art. 34."""
