@@ -1,0 +1,1 @@
+"""The staff command-line tool `notis` (installed into .venv; never deployed to Lambda)."""

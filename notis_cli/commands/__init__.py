@@ -1,0 +1,1 @@
+"""One module per `notis` sub-command; each exposes `register(subparsers)`. Found automatically."""
