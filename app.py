@@ -24,6 +24,7 @@ def _request() -> web.Request:
     return web.Request(
         query=req.query_params or {},
         headers={k.lower(): v for k, v in (req.headers or {}).items()},
+        base=web.base_path(req.context.get("path", ""), req.path),
     )
 
 
@@ -65,6 +66,12 @@ def feed() -> Response:
 @app.route("/style.css")
 def stylesheet() -> Response:
     return _respond(site.stylesheet(_request()))
+
+
+@app.route("/{proxy+}")
+def not_found() -> Response:
+    """Unknown paths get a real 404 page, not API Gateway's 403."""
+    return _respond(site.not_found(_request()))
 
 
 @app.on_sqs_message(queue=settings.import_queue, batch_size=1, maximum_concurrency=2)

@@ -1,0 +1,6 @@
+"""The public incident page: HTML, JSON and Atom rendered from packaged content, with no AWS call."""
+
+from chalicelib.web.http import Page, Request, base_path
+from chalicelib.web.site import CONTENT_DIR, TEMPLATE_DIR, Site, load_site
+
+__all__ = ["CONTENT_DIR", "base_path", "TEMPLATE_DIR", "Page", "Request", "Site", "load_site"]

@@ -1,0 +1,97 @@
+"""Responses of the public path: security and caching headers, strong ETags, 304s."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=300"
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), "
+    "payment=(), usb=(), interest-cohort=()"
+)
+
+
+@dataclass(frozen=True)
+class Request:
+    query: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)  # lower-cased names
+    base: str = ""  # path prefix in front of the app's routes (API Gateway stage), e.g. "/api"
+
+
+@dataclass(frozen=True)
+class Page:
+    status: int
+    body: str
+    headers: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A body rendered once per content version and language, with its validator."""
+
+    body: str
+    content_type: str
+    lang: str | None = None
+    style_hash: str = ""
+
+    @property
+    def etag(self) -> str:
+        return '"' + hashlib.sha256(self.body.encode()).hexdigest()[:32] + '"'
+
+
+def base_headers(rendered: Rendered, *, api: bool, vary_language: bool) -> dict[str, str]:
+    style = f"'{rendered.style_hash}'" if rendered.style_hash else "'none'"
+    headers = {
+        "Content-Type": rendered.content_type,
+        "Cache-Control": CACHE_CONTROL,
+        "ETag": rendered.etag,
+        "Content-Security-Policy": (
+            f"default-src 'none'; style-src {style}; img-src 'self'; base-uri 'none'; "
+            "form-action 'none'; frame-ancestors 'none'"
+        ),
+        "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "Permissions-Policy": PERMISSIONS_POLICY,
+        "Cross-Origin-Opener-Policy": "same-origin",
+    }
+    if rendered.lang:
+        headers["Content-Language"] = rendered.lang
+    if vary_language:
+        headers["Vary"] = "Accept-Language"
+    if api:
+        headers["Access-Control-Allow-Origin"] = "*"
+    return headers
+
+
+def respond(request: Request, rendered: Rendered, *, status: int = 200, api: bool = False,
+            vary_language: bool = False) -> Page:
+    headers = base_headers(rendered, api=api, vary_language=vary_language)
+    if status == 200 and _matches(request.headers.get("if-none-match", ""), rendered.etag):
+        del headers["Content-Type"]
+        return Page(status=304, body="", headers=headers)
+    if status != 200:
+        headers["Cache-Control"] = "public, max-age=30"
+    return Page(status=status, body=rendered.body, headers=headers)
+
+
+def _matches(if_none_match: str, etag: str) -> bool:
+    if not if_none_match:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    candidates = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return etag in candidates
+
+
+def base_path(context_path: str, route_path: str) -> str:
+    """The prefix API Gateway puts before our routes (its stage, e.g. "/api"), so links work behind it."""
+    if route_path and context_path.endswith(route_path):
+        prefix = context_path[: len(context_path) - len(route_path)]
+    elif route_path == "/" and context_path:
+        prefix = context_path
+    else:
+        prefix = ""
+    prefix = prefix.rstrip("/")
+    return prefix if all(c.isalnum() or c in "/-_." for c in prefix) else ""

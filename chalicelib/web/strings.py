@@ -1,0 +1,118 @@
+"""Words of the page itself (not of the incident), Swedish and English."""
+
+from __future__ import annotations
+
+STRINGS: dict[str, dict[str, str]] = {
+    "sv": {
+        "skip": "Hoppa till innehållet",
+        "other_lang_name": "English",
+        "other_lang_label": "Read this page in English",
+        "status": "Läge",
+        "updated": "Senast uppdaterad",
+        "discovered": "Upptäckt",
+        "what_happened": "Vad har hänt?",
+        "categories": "Vilka slags uppgifter gäller det?",
+        "categories_note": "Det här är de slags uppgifter som kan ha berörts, inte själva uppgifterna.",
+        "consequences": "Vad kan det innebära för dig?",
+        "measures": "Vad vi har gjort",
+        "advice": "Vad du kan göra",
+        "genuine": "Så känner du igen äkta meddelanden från oss",
+        "genuine_text": (
+            "Vi ber dig aldrig att logga in, att legitimera dig med BankID eller att lämna lösenord, koder eller "
+            "kortuppgifter. Våra e-brev om det här har inga bilagor och inga spårningslänkar. Skriv hellre själv "
+            "in sidans adress i webbläsaren:"
+        ),
+        "timeline": "Tidslinje",
+        "faq": "Frågor och svar",
+        "contact": "Kontakt",
+        "contact_email": "E-post",
+        "contact_dpo": "Dataskyddsombud",
+        "contact_phone": "Telefon",
+        "contact_hours": "Öppettider",
+        "contact_support": "Kundtjänst på webben",
+        "authority": "Anmälan till myndigheter",
+        "authority_reported": "Anmäld",
+        "authority_reference": "Diarienummer",
+        "only_swedish": "Finns bara på svenska.",
+        "partly_swedish": "",
+        "list_title": "Pågående händelser",
+        "list_intro": "Välj en händelse för att läsa mer.",
+        "all_incidents": "Alla händelser",
+        "feed": "Prenumerera på uppdateringar (Atom)",
+        "data": "Öppna data (JSON)",
+        "not_found_title": "Sidan finns inte",
+        "not_found_text": "Vi hittar ingen sida med den adressen. Kontrollera adressen eller gå till startsidan.",
+        "home": "Till startsidan",
+        "status_investigating": "Vi utreder",
+        "status_identified": "Orsaken är känd",
+        "status_monitoring": "Åtgärdat, vi följer upp",
+        "status_resolved": "Avslutat",
+        "none_open": "Just nu pågår ingen händelse.",
+    },
+    "en": {
+        "skip": "Skip to content",
+        "other_lang_name": "Svenska",
+        "other_lang_label": "Läs sidan på svenska",
+        "status": "Status",
+        "updated": "Last updated",
+        "discovered": "Discovered",
+        "what_happened": "What has happened?",
+        "categories": "Which kinds of data are involved?",
+        "categories_note": "These are the kinds of data that may be affected, not the data itself.",
+        "consequences": "What could this mean for you?",
+        "measures": "What we have done",
+        "advice": "What you can do",
+        "genuine": "How to recognise genuine messages from us",
+        "genuine_text": (
+            "We never ask you to log in, to identify yourself with BankID or to give passwords, codes or card "
+            "details. Our e-mails about this have no attachments and no tracking links. Rather type this page's "
+            "address into your browser yourself:"
+        ),
+        "timeline": "Timeline",
+        "faq": "Questions and answers",
+        "contact": "Contact",
+        "contact_email": "E-mail",
+        "contact_dpo": "Data protection officer",
+        "contact_phone": "Phone",
+        "contact_hours": "Opening hours",
+        "contact_support": "Customer service on the web",
+        "authority": "Reports to the authorities",
+        "authority_reported": "Reported",
+        "authority_reference": "Reference",
+        "only_swedish": "Only available in Swedish.",
+        "list_title": "Ongoing incidents",
+        "list_intro": "Choose an incident to read more.",
+        "all_incidents": "All incidents",
+        "feed": "Subscribe to updates (Atom)",
+        "data": "Open data (JSON)",
+        "not_found_title": "Page not found",
+        "not_found_text": "There is no page at that address. Check the address or go to the front page.",
+        "home": "Go to the front page",
+        "status_investigating": "Investigating",
+        "status_identified": "Cause identified",
+        "status_monitoring": "Fixed, monitoring",
+        "status_resolved": "Resolved",
+        "none_open": "There is no ongoing incident right now.",
+    },
+}
+
+_SV_MONTHS = (
+    "januari februari mars april maj juni juli augusti september oktober november december"
+).split()
+_EN_MONTHS = (
+    "January February March April May June July August September October November December"
+).split()
+
+
+def format_when(moment, lang: str) -> str:  # noqa: ANN001 (datetime)
+    """A date and time as people write it: '22 januari 2024 kl. 13.00' / '22 January 2024, 13:00'."""
+    offset = moment.strftime("%z")
+    zone = f" (UTC{offset[:3]}:{offset[3:]})" if offset and offset not in ("+0100", "+0200") else ""
+    if lang == "sv":
+        return f"{moment.day} {_SV_MONTHS[moment.month - 1]} {moment.year} kl. {moment:%H.%M}{zone}"
+    return f"{moment.day} {_EN_MONTHS[moment.month - 1]} {moment.year}, {moment:%H:%M}{zone}"
+
+
+def format_date(moment, lang: str) -> str:  # noqa: ANN001 (datetime)
+    months = _SV_MONTHS if lang == "sv" else _EN_MONTHS
+    return f"{moment.day} {months[moment.month - 1]} {moment.year}"
