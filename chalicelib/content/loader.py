@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -122,10 +122,10 @@ class _Reader:
         if isinstance(value, datetime):
             if value.tzinfo is None:
                 self.problem(path, "needs a time zone offset, e.g. +01:00 for Swedish winter time")
-                return value.replace(tzinfo=timezone.utc)
+                return value.replace(tzinfo=UTC)
             return value
         if isinstance(value, date):
-            return datetime.combine(value, time(0, 0), tzinfo=timezone.utc)
+            return datetime.combine(value, time(0, 0), tzinfo=UTC)
         self.problem(path, "must be a date or a date and time")
         return None
 
@@ -265,9 +265,8 @@ def parse_incident(document: Any, file: str, folder_name: str | None = None) -> 
     if status and status not in STATUSES:
         r.problem("status", f"{status!r} is not one of {', '.join(STATUSES)}")
     org = r.mapping(data.get("organisation"), "organisation")
-    categories = [
-        r.text(c, f"data_categories[{i}]") for i, c in enumerate(r.items(data.get("data_categories"), "data_categories"))
-    ]
+    raw_categories = r.items(data.get("data_categories"), "data_categories")
+    categories = [r.text(c, f"data_categories[{i}]") for i, c in enumerate(raw_categories)]
     if data.get("data_categories") is not None and not categories:
         r.problem("data_categories", "Art. 34: name at least one kind of personal data involved")
     page_url = r.string(data.get("page_url"), "page_url")
@@ -296,7 +295,7 @@ def parse_incident(document: Any, file: str, folder_name: str | None = None) -> 
             contact=_contact(r, org.get("contact")),
             website=r.string(org.get("website"), "organisation.website", required=False),
         ),
-        discovered_at=r.when(data.get("discovered_at"), "discovered_at") or datetime.min.replace(tzinfo=timezone.utc),
+        discovered_at=r.when(data.get("discovered_at"), "discovered_at") or datetime.min.replace(tzinfo=UTC),
         status=status,
         page_url=page_url,
         data_categories=tuple(categories),

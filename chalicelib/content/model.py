@@ -14,7 +14,7 @@ STATUSES = ("investigating", "identified", "monitoring", "resolved")
 class Contact:
     email: str = ""
     phone: str = ""
-    hours: Text = Text(())
+    hours: Text = Text(())  # noqa: RUF009 (immutable)
     support_url: str = ""
     dpo_email: str = ""
 
@@ -31,7 +31,7 @@ class AuthorityReport:
     authority: str
     reported_at: datetime | None
     reference: str = ""
-    police_report: Text = Text(())
+    police_report: Text = Text(())  # noqa: RUF009 (immutable)
 
 
 @dataclass(frozen=True)

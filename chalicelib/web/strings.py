@@ -104,7 +104,7 @@ _EN_MONTHS = (
 ).split()
 
 
-def format_when(moment, lang: str) -> str:  # noqa: ANN001 (datetime)
+def format_when(moment, lang: str) -> str:
     """A date and time as people write it: '22 januari 2024 kl. 13.00' / '22 January 2024, 13:00'."""
     offset = moment.strftime("%z")
     zone = f" (UTC{offset[:3]}:{offset[3:]})" if offset and offset not in ("+0100", "+0200") else ""
@@ -113,6 +113,6 @@ def format_when(moment, lang: str) -> str:  # noqa: ANN001 (datetime)
     return f"{moment.day} {_EN_MONTHS[moment.month - 1]} {moment.year}, {moment:%H:%M}{zone}"
 
 
-def format_date(moment, lang: str) -> str:  # noqa: ANN001 (datetime)
+def format_date(moment, lang: str) -> str:
     months = _SV_MONTHS if lang == "sv" else _EN_MONTHS
     return f"{moment.day} {months[moment.month - 1]} {moment.year}"
