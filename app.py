@@ -9,10 +9,14 @@ from chalice import Chalice, Rate, Response
 
 from chalicelib import web
 from chalicelib.config import load_settings
+from chalicelib.content.loader import ContentError
 
 app = Chalice(app_name="notis")
 settings = load_settings()
-site = web.load_site()  # refuses to start, with a readable list of problems, on invalid content
+try:
+    site = web.load_site()
+except ContentError as exc:  # refuse to start with the readable list, never a template traceback
+    raise SystemExit(f"notis cannot start: {exc}") from None
 
 
 def _respond(page: web.Page) -> Response:

@@ -253,9 +253,11 @@ def _followups(r: _Reader, raw: Any, audiences: set[str]) -> tuple[FollowUp, ...
 def parse_incident(document: Any, file: str, folder_name: str | None = None) -> tuple[Incident | None, list[Problem]]:
     """Turn one parsed YAML document into an Incident, or the list of what is wrong with it."""
     r = _Reader(file)
+    if document is None:
+        return None, [Problem(file, "", "the file is empty")]
     data = r.mapping(document, "(the whole file)")
     if not data:
-        return None, r.problems or [Problem(file, "", "the file is empty")]
+        return None, r.problems or [Problem(file, "", "the file holds no fields")]
     slug = r.string(data.get("slug"), "slug")
     if slug and not SLUG_RE.match(slug):
         r.problem("slug", f"{slug!r} must be lowercase letters, digits and dashes (it becomes the page address)")

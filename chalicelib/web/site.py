@@ -159,7 +159,7 @@ class Site:
 
 def load_site(content_dir: Path | None = None) -> Site:
     """Load and validate the packaged content; raises ContentError (a readable list) when it is invalid."""
-    incidents = load_incidents(content_dir or CONTENT_DIR)
+    incidents = load_incidents(content_dir or Path(os.environ.get("NOTIS_CONTENT_DIR") or CONTENT_DIR))
     public_url = os.environ.get("NOTIS_PUBLIC_URL", "")
     if not public_url and incidents:
         first = incidents[0].page_url
