@@ -1,0 +1,214 @@
+"""Event handlers behind app.py: plain functions of (event dict, settings), AWS clients injectable for tests.
+
+Each handler imports what it needs when called, so the public page path never pays for boto3 or Powertools.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+from chalicelib.config import Settings
+
+POWERTOOLS_SERVICE = "notis-sender"  # must differ from the Chalice app name, or every line is logged twice
+
+# ---------------------------------------------------------------------------------------------------------------
+# send queue -> SES
+
+
+def handle_send(
+    event: dict,
+    settings: Settings,
+    *,
+    ses: Any = None,
+    dynamodb: Any = None,
+    render: Any = None,
+    remaining_ms: Callable[[], int] | None = None,
+    now: Callable[[], float] = time.time,
+    mono: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    lease_seconds: float | None = None,
+    pool_size: int | None = None,
+) -> dict:
+    """Send a batch of send-queue messages; return `batchItemFailures` naming only the unsettled messages.
+
+    `remaining_ms` is the Lambda context's get_remaining_time_in_millis: no new send starts within a safety
+    margin of the timeout, and what is left comes back through the queue.
+    """
+    from aws_lambda_powertools import Logger
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
+    from chalicelib import aws
+    from chalicelib.sending.ledger import Ledger
+    from chalicelib.sending.ratelimit import RateLimiter, per_invocation_rate
+    from chalicelib.sending.worker import DEFAULT_LEASE_SECONDS, BadMessage, Worker, parse_job, pool_size_for
+
+    logger = Logger(service=POWERTOOLS_SERVICE)
+    records = event.get("Records") or []
+    parsed: list[Any] = []
+    for record in records:
+        try:
+            parsed.append(parse_job(record.get("body", "")))
+        except BadMessage as exc:
+            logger.error("unreadable send message", extra={"message_id": record.get("messageId"), "error": str(exc)})
+            parsed.append(exc)
+
+    rate = per_invocation_rate(settings.max_send_rate, settings.send_concurrency)
+    budget = (remaining_ms() / 1000.0 - 15.0) if remaining_ms else 600.0
+    if render is None:
+        from chalicelib.sending.render import mail_renderer
+
+        render = mail_renderer(sender=settings.sender, reply_to=settings.reply_to)
+    worker = Worker(
+        Ledger(dynamodb or aws.client("dynamodb"), settings.table),
+        ses or aws.client("sesv2"),
+        render,
+        RateLimiter(rate, clock=mono, sleep=sleep),
+        sender=settings.sender,
+        configuration_set=settings.configuration_set,
+        deadline=mono() + max(0.0, budget),
+        pool_size=pool_size or pool_size_for(rate),
+        lease_seconds=lease_seconds or DEFAULT_LEASE_SECONDS,
+        now=now,
+        mono=mono,
+        sleep=sleep,
+    )
+    jobs = [p for p in parsed if not isinstance(p, Exception)]
+    outcomes = iter(worker.process(jobs))
+    results = [p if isinstance(p, Exception) else next(outcomes) for p in parsed]
+    position = iter(range(len(records)))
+
+    def record_handler(record: Any) -> None:
+        result = results[next(position)]  # Powertools calls this once per record, in order
+        if isinstance(result, Exception):
+            raise result
+        if not result.done:
+            raise RuntimeError(f"{result.pending} recipient(s) not settled: {sorted(set(result.reasons))}")
+
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    response = process_partial_response(event=event, record_handler=record_handler, processor=processor)
+    totals = {
+        k: sum(getattr(o, k) for o in results if not isinstance(o, Exception))
+        for k in ("sent", "skipped", "failed", "suppressed", "pending")
+    }
+    logger.info(
+        "send batch",
+        extra={
+            **totals,
+            "messages": len(records),
+            "retry_messages": len(response["batchItemFailures"]),
+            "throttled": worker.stats.throttled,
+            "stopped": worker.stopped,
+        },
+    )
+    return response
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# SES events (configuration set -> EventBridge) -> ledger
+
+SES_DETAIL_TYPES = {
+    "Email Sent": "Send",
+    "Email Delivered": "Delivery",
+    "Email Bounced": "Bounce",
+    "Email Complained": "Complaint",
+    "Email Rejected": "Reject",
+    "Email Delivery Delayed": "DeliveryDelay",
+}
+SEND_ID_RE = re.compile(r"^c[0-9a-f]{20}(\.[A-Za-z0-9_-]{1,100})?$")
+KEY_RE = re.compile(r"^[0-9a-f]{16,128}$")
+
+
+def _tag(tags: Any, name: str) -> str | None:
+    value = tags.get(name) if isinstance(tags, dict) else None
+    if isinstance(value, list) and value and isinstance(value[0], str):
+        return value[0]
+    return value if isinstance(value, str) else None
+
+
+def handle_ses_event(
+    event: dict, settings: Settings, *, dynamodb: Any = None, now: Callable[[], float] = time.time
+) -> None:
+    """Record an SES event on the ledger entry named by its tags; idempotent under redelivery.
+
+    Unknown or malformed events are logged (type and reason only: SES events carry addresses) and ignored;
+    DynamoDB errors propagate so that EventBridge/Lambda retry.
+    """
+    from aws_lambda_powertools import Logger
+
+    from chalicelib import aws
+    from chalicelib.sending import ledger as L
+
+    logger = Logger(service=POWERTOOLS_SERVICE)
+    detail = event.get("detail") if isinstance(event, dict) else None
+    if not isinstance(detail, dict):
+        logger.warning("SES event without detail ignored", extra={"detail_type": str(event.get("detail-type"))[:50]})
+        return
+    kind = detail.get("eventType") or detail.get("notificationType") or SES_DETAIL_TYPES.get(event.get("detail-type"))
+    mail = detail.get("mail") if isinstance(detail.get("mail"), dict) else {}
+    send_id, key = _tag(mail.get("tags"), "notis_send"), _tag(mail.get("tags"), "notis_key")
+    if kind not in SES_DETAIL_TYPES.values():
+        logger.info("SES event type not handled", extra={"event_type": str(kind)[:40]})
+        return
+    if not send_id or not key or not SEND_ID_RE.match(send_id) or not KEY_RE.match(key):
+        logger.warning("SES event without notis tags ignored", extra={"event_type": kind})
+        return
+
+    ledger = L.Ledger(dynamodb or aws.client("dynamodb"), settings.table)
+    at = now()
+    message_id = str(mail.get("messageId") or "")[:200]
+    ids = {"message_id": message_id} if message_id else {}
+    one = {"sent": 1}
+    if kind == "Send":
+        changed = ledger.event_transition(
+            send_id, key, to=L.SENT, allowed_from={L.CLAIMED: one}, sets={**ids, "sent_at": at}
+        )
+    elif kind == "Delivery":
+        changed = ledger.event_transition(
+            send_id,
+            key,
+            to=L.DELIVERED,
+            allowed_from={L.CLAIMED: {"sent": 1, "delivered": 1}, L.SENT: {"delivered": 1}},
+            sets={**ids, "delivered_at": at},
+        )
+    elif kind == "Bounce":
+        bounce = detail.get("bounce") if isinstance(detail.get("bounce"), dict) else {}
+        bounce_type = str(bounce.get("bounceType") or "Undetermined")[:40]
+        letter = {"bounced": 1, "mail_letters": 1}
+        changed = ledger.event_transition(
+            send_id,
+            key,
+            to=L.BOUNCED,
+            allowed_from={L.CLAIMED: {**one, **letter}, L.SENT: letter, L.DELIVERED: letter},
+            sets={**ids, "bounce_type": bounce_type, "reason": f"bounce: {bounce_type}"[:80], "bounced_at": at},
+        )
+        if bounce_type == "Permanent":
+            ledger.suppress(key, reason="bounce", now=at)
+    elif kind == "Complaint":
+        changed = ledger.event_transition(
+            send_id,
+            key,
+            to=L.COMPLAINED,
+            allowed_from={
+                L.CLAIMED: {**one, "complained": 1},
+                L.SENT: {"complained": 1},
+                L.DELIVERED: {"complained": 1},
+            },
+            sets={**ids, "complained_at": at},
+        )
+        ledger.suppress(key, reason="complaint", now=at)
+    elif kind == "Reject":
+        letter = {"failed": 1, "mail_letters": 1}
+        changed = ledger.event_transition(
+            send_id,
+            key,
+            to=L.FAILED,
+            allowed_from={L.CLAIMED: letter, L.SENT: letter},
+            sets={**ids, "reason": "rejected by SES", "failed_at": at},
+        )
+    else:  # DeliveryDelay: note it, the state stays
+        ledger.annotate(send_id, key, {"delayed_at": at})
+        changed = False
+    logger.info("SES event", extra={"event_type": kind, "send_id": send_id, "changed": changed})

@@ -1,0 +1,369 @@
+"""The per-recipient send ledger in DynamoDB: claim before SES, mark after, every step a conditional write.
+
+Item layout (docs/internals.md): pk `send#<send-id>`, sk `r#<recipient-key>`, state one of claimed, sent,
+failed, delivered, bounced, complained, suppressed. A claim is a conditional update that succeeds only when
+nobody holds the entry (no item, or a claim whose lease has run out); the claimer's random `owner` token makes
+its later mark-sent/mark-failed/release apply only if the claim is still its own. Counters on the campaign
+item move in the same transaction as the state change, so a redelivered event or a retried mark never counts
+twice. Only pseudonymous keys are stored here: never an address or a name.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+CLAIMED, SENT, FAILED = "claimed", "sent", "failed"
+DELIVERED, BOUNCED, COMPLAINED, SUPPRESSED = "delivered", "bounced", "complained", "suppressed"
+FINAL = frozenset({SENT, FAILED, DELIVERED, BOUNCED, COMPLAINED, SUPPRESSED})
+SUPPRESS_PK = "suppress"
+
+
+def ledger_pk(send_id: str) -> str:
+    return f"send#{send_id}"
+
+
+def ledger_sk(key: str) -> str:
+    return f"r#{key}"
+
+
+def campaign_of(send_id: str) -> str:
+    """The campaign id a send id belongs to (`<campaign>` or `<campaign>.<suffix>`)."""
+    return send_id.split(".", 1)[0]
+
+
+def counters_key(send_id: str) -> dict[str, str]:
+    """Where a send's atomic counters live: the campaign item for the first notice, a sibling item otherwise."""
+    campaign = campaign_of(send_id)
+    sk = "meta" if send_id == campaign else f"send#{send_id}"
+    return {"pk": f"campaign#{campaign}", "sk": sk}
+
+
+def new_owner() -> str:
+    return secrets.token_hex(8)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Result of a claim: `ok` when this caller now holds the entry; else the state found (or `held`)."""
+
+    ok: bool
+    state: str
+    reference: str = ""
+    attempts: int = 0
+
+
+class Ledger:
+    """DynamoDB operations on ledger, suppression and counter items of one table (a low-level client)."""
+
+    def __init__(self, client: Any, table: str):
+        self.client = client
+        self.table = table
+
+    # -- claiming and marking (the sender) -------------------------------------------------------------
+
+    def claim(
+        self, send_id: str, key: str, *, owner: str, now: float, lease: float, reference: str, expires_at: int
+    ) -> Claim:
+        """Take the entry if free or if a previous claim's lease ran out; keep an earlier claim's reference."""
+        try:
+            out = self.client.update_item(
+                TableName=self.table,
+                Key=_key(send_id, key),
+                UpdateExpression=(
+                    "SET #s = :claimed, lease_until = :lease, #o = :owner, claimed_at = :now,"
+                    " #r = if_not_exists(#r, :ref), expires_at = :exp ADD attempts :one"
+                ),
+                ConditionExpression="attribute_not_exists(pk) OR (#s = :claimed AND lease_until < :now)",
+                ExpressionAttributeNames={"#s": "state", "#o": "owner", "#r": "reference"},
+                ExpressionAttributeValues={
+                    ":claimed": {"S": CLAIMED},
+                    ":lease": {"N": _num(now + lease)},
+                    ":owner": {"S": owner},
+                    ":now": {"N": _num(now)},
+                    ":ref": {"S": reference},
+                    ":exp": {"N": str(int(expires_at))},
+                    ":one": {"N": "1"},
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            item = self.get(send_id, key) or {}
+            state = item.get("state", "")
+            return Claim(False, "held" if state == CLAIMED else state)
+        item = _plain(out["Attributes"])
+        return Claim(True, CLAIMED, item.get("reference", reference), int(item.get("attempts", 1)))
+
+    def mark_sent(self, send_id: str, key: str, *, owner: str, message_id: str, now: float) -> bool:
+        """claimed (by us) -> sent, and count it. False when an SES event or another claimer got there first."""
+        return self._transition(
+            send_id,
+            key,
+            "SET #s = :to, message_id = :mid, sent_at = :now REMOVE lease_until",
+            "#s = :claimed AND #o = :owner",
+            {":to": SENT, ":mid": message_id, ":now": now, ":claimed": CLAIMED, ":owner": owner},
+            {"sent": 1},
+        )
+
+    def mark_failed(self, send_id: str, key: str, *, owner: str, reason: str, now: float) -> bool:
+        """claimed (by us) -> failed with the reason; the recipient joins the letter list."""
+        return self._transition(
+            send_id,
+            key,
+            "SET #s = :to, reason = :reason, failed_at = :now REMOVE lease_until",
+            "#s = :claimed AND #o = :owner",
+            {":to": FAILED, ":reason": reason, ":now": now, ":claimed": CLAIMED, ":owner": owner},
+            {"failed": 1, "mail_letters": 1},
+        )
+
+    def release(self, send_id: str, key: str, *, owner: str) -> None:
+        """Give a claim back when SES certainly did not send (an error reply, or we never called it)."""
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=_key(send_id, key),
+                UpdateExpression="SET lease_until = :zero",
+                ConditionExpression="#s = :claimed AND #o = :owner",
+                ExpressionAttributeNames={"#s": "state", "#o": "owner"},
+                ExpressionAttributeValues={":zero": {"N": "0"}, ":claimed": {"S": CLAIMED}, ":owner": {"S": owner}},
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            pass  # no longer ours: nothing to give back
+
+    def mark_suppressed(self, send_id: str, key: str, *, reason: str, now: float, expires_at: int) -> bool:
+        """A suppressed address gets no mail: record it once (a bounce also means a letter)."""
+        counters = {"suppressed": 1} | ({"mail_letters": 1} if reason == "bounce" else {})
+        return self._transaction(
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": _attrs(
+                        {
+                            "pk": ledger_pk(send_id),
+                            "sk": ledger_sk(key),
+                            "state": SUPPRESSED,
+                            "reason": reason,
+                            "at": now,
+                            "expires_at": int(expires_at),
+                        }
+                    ),
+                    "ConditionExpression": "attribute_not_exists(pk) OR (#s = :claimed AND lease_until < :now)",
+                    "ExpressionAttributeNames": {"#s": "state"},
+                    "ExpressionAttributeValues": _attrs({":claimed": CLAIMED, ":now": now}),
+                }
+            },
+            send_id,
+            counters,
+        )
+
+    # -- SES events --------------------------------------------------------------------------------------
+
+    def event_transition(
+        self, send_id: str, key: str, *, to: str, allowed_from: dict[str, dict[str, int]], sets: dict[str, Any]
+    ) -> bool:
+        """Move an entry to `to` if it is in one of `allowed_from` (state -> counters to add); idempotent."""
+        for _ in range(4):
+            item = self.get(send_id, key)
+            if item is None:
+                return False
+            current = item.get("state", "")
+            if current not in allowed_from:
+                return False
+            names = {f"#a{i}": name for i, name in enumerate(sets)}
+            values: dict[str, Any] = {f":a{i}": value for i, value in enumerate(sets.values())}
+            assigns = ", ".join(f"#a{i} = :a{i}" for i in range(len(sets)))
+            update = "SET #s = :to" + (f", {assigns}" if assigns else "")
+            if current == CLAIMED:
+                update += " REMOVE lease_until"
+            if self._transition(
+                send_id,
+                key,
+                update,
+                "#s = :from",
+                {":to": to, ":from": current, **values},
+                allowed_from[current],
+                names,
+            ):
+                return True
+        return False
+
+    def annotate(self, send_id: str, key: str, sets: dict[str, Any]) -> None:
+        """Record a detail (e.g. a delivery delay) on an existing entry without changing its state."""
+        names = {f"#a{i}": name for i, name in enumerate(sets)}
+        values = {f":a{i}": value for i, value in enumerate(sets.values())}
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=_key(send_id, key),
+                UpdateExpression="SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(sets))),
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=_attrs(values),
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            pass
+
+    # -- suppression ---------------------------------------------------------------------------------------
+
+    def suppress(self, key: str, *, reason: str, now: float) -> None:
+        """Never mail this address again (first reason wins; a complaint after a bounce changes nothing)."""
+        try:
+            self.client.put_item(
+                TableName=self.table,
+                Item=_attrs({"pk": SUPPRESS_PK, "sk": key, "reason": reason, "at": now}),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            pass
+
+    def suppressed(self, keys: Sequence[str]) -> dict[str, str]:
+        """Which of these recipient keys are suppressed, with the reason (BatchGetItem, 100 at a time)."""
+        found: dict[str, str] = {}
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), 100):
+            request = {
+                self.table: {
+                    "Keys": [{"pk": {"S": SUPPRESS_PK}, "sk": {"S": k}} for k in unique[start : start + 100]],
+                    "ProjectionExpression": "sk, reason",
+                }
+            }
+            while request:
+                out = self.client.batch_get_item(RequestItems=request)
+                for item in out.get("Responses", {}).get(self.table, []):
+                    plain = _plain(item)
+                    found[plain["sk"]] = plain.get("reason", "")
+                request = out.get("UnprocessedKeys") or {}
+        return found
+
+    # -- reading -------------------------------------------------------------------------------------------
+
+    def get(self, send_id: str, key: str) -> dict[str, Any] | None:
+        out = self.client.get_item(TableName=self.table, Key=_key(send_id, key), ConsistentRead=True)
+        return _plain(out["Item"]) if "Item" in out else None
+
+    def entries(self, send_id: str) -> Iterator[dict[str, Any]]:
+        """Every ledger entry of a send, as plain dicts with `key` (the recipient key) added."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": ledger_pk(send_id)}},
+        }
+        while True:
+            out = self.client.query(**kwargs)
+            for item in out.get("Items", []):
+                plain = _plain(item)
+                plain["key"] = plain["sk"][2:]
+                yield plain
+            if "LastEvaluatedKey" not in out:
+                return
+            kwargs["ExclusiveStartKey"] = out["LastEvaluatedKey"]
+
+    def counters(self, send_id: str) -> dict[str, Any]:
+        out = self.client.get_item(TableName=self.table, Key=_attrs(counters_key(send_id)), ConsistentRead=True)
+        return _plain(out["Item"]) if "Item" in out else {}
+
+    # -- internals -----------------------------------------------------------------------------------------
+
+    def _transition(
+        self,
+        send_id: str,
+        key: str,
+        update: str,
+        condition: str,
+        values: dict[str, Any],
+        counters: dict[str, int],
+        names: dict[str, str] | None = None,
+    ) -> bool:
+        return self._transaction(
+            {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": _key(send_id, key),
+                    "UpdateExpression": update,
+                    "ConditionExpression": condition,
+                    "ExpressionAttributeNames": {"#s": "state", "#o": "owner", **(names or {})},
+                    "ExpressionAttributeValues": _attrs(values),
+                }
+            },
+            send_id,
+            counters,
+        )
+
+    def _transaction(self, first: dict[str, Any], send_id: str, counters: dict[str, int]) -> bool:
+        """The state change plus the counter ADD, atomically; False when the condition did not hold."""
+        op = next(iter(first.values()))
+        # DynamoDB rejects names that the expressions do not use.
+        used = op.get("UpdateExpression", "") + " " + op.get("ConditionExpression", "")
+        op["ExpressionAttributeNames"] = {k: v for k, v in op.get("ExpressionAttributeNames", {}).items() if k in used}
+        if not op["ExpressionAttributeNames"]:
+            del op["ExpressionAttributeNames"]
+        items = [first]
+        if counters:
+            items.append(
+                {
+                    "Update": {
+                        "TableName": self.table,
+                        "Key": _attrs(counters_key(send_id)),
+                        "UpdateExpression": "ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(counters))),
+                        "ExpressionAttributeNames": {f"#c{i}": name for i, name in enumerate(counters)},
+                        "ExpressionAttributeValues": {f":c{i}": {"N": str(n)} for i, n in enumerate(counters.values())},
+                    }
+                }
+            )
+        try:
+            if len(items) == 1:
+                self.client.update_item(**op) if "Update" in first else self.client.put_item(**op)
+            else:
+                self.client.transact_write_items(TransactItems=items)
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        except self.client.exceptions.TransactionCanceledException as exc:
+            reasons = exc.response.get("CancellationReasons", [])
+            if any(r.get("Code") == "ConditionalCheckFailed" for r in reasons):
+                return False
+            raise
+        return True
+
+
+def _key(send_id: str, key: str) -> dict[str, Any]:
+    return {"pk": {"S": ledger_pk(send_id)}, "sk": {"S": ledger_sk(key)}}
+
+
+def _num(value: float) -> str:
+    return f"{value:.3f}"
+
+
+def _attrs(values: dict[str, Any]) -> dict[str, Any]:
+    """Plain values -> DynamoDB attribute values (strings, numbers, booleans)."""
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        if isinstance(value, bool):
+            out[name] = {"BOOL": value}
+        elif isinstance(value, int):
+            out[name] = {"N": str(value)}
+        elif isinstance(value, float):
+            out[name] = {"N": _num(value)}
+        else:
+            out[name] = {"S": str(value)}
+    return out
+
+
+def _plain(item: dict[str, Any]) -> dict[str, Any]:
+    """DynamoDB attribute values -> plain values (numbers as int when whole, else float)."""
+    out: dict[str, Any] = {}
+    for name, typed in item.items():
+        ((kind, value),) = typed.items()
+        if kind == "N":
+            number = float(value)
+            out[name] = int(number) if number.is_integer() else number
+        elif kind == "BOOL":
+            out[name] = bool(value)
+        elif kind == "M":
+            out[name] = _plain(value)
+        elif kind == "L":
+            out[name] = [_plain({"v": v})["v"] for v in value]
+        else:
+            out[name] = value
+    return out
