@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from xml.sax.saxutils import escape, quoteattr
+from markupsafe import escape as _markup_escape
 
 from chalicelib.content.markdown import to_html
 from chalicelib.content.model import Incident
 from chalicelib.web.strings import STRINGS
+
+
+def escape(value: str) -> str:
+    """XML text escaping (xml.sax.saxutils would pull urllib into the page's cold start)."""
+    return str(_markup_escape(value))
+
+
+def quoteattr(value: str) -> str:
+    return f'"{escape(value)}"'
 
 
 def render_feed(incidents: list[Incident], lang: str, base_url: str, title: str) -> str:

@@ -28,16 +28,23 @@ class Page:
 
 @dataclass(frozen=True)
 class Rendered:
-    """A body rendered once per content version and language, with its validator."""
+    """A body rendered once per content version and language, with its validator and headers, computed once."""
 
     body: str
     content_type: str
     lang: str | None = None
     style_hash: str = ""
+    etag: str = field(init=False)
+    _headers: dict = field(init=False, default_factory=dict, repr=False, compare=False)
 
-    @property
-    def etag(self) -> str:
-        return '"' + hashlib.sha256(self.body.encode()).hexdigest()[:32] + '"'
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "etag", '"' + hashlib.sha256(self.body.encode()).hexdigest()[:32] + '"')
+
+    def headers(self, *, api: bool, vary_language: bool) -> dict[str, str]:
+        key = (api, vary_language)
+        if key not in self._headers:
+            self._headers[key] = base_headers(self, api=api, vary_language=vary_language)
+        return dict(self._headers[key])
 
 
 def base_headers(rendered: Rendered, *, api: bool, vary_language: bool) -> dict[str, str]:
@@ -67,7 +74,7 @@ def base_headers(rendered: Rendered, *, api: bool, vary_language: bool) -> dict[
 
 def respond(request: Request, rendered: Rendered, *, status: int = 200, api: bool = False,
             vary_language: bool = False) -> Page:
-    headers = base_headers(rendered, api=api, vary_language=vary_language)
+    headers = rendered.headers(api=api, vary_language=vary_language)
     if status == 200 and _matches(request.headers.get("if-none-match", ""), rendered.etag):
         del headers["Content-Type"]
         return Page(status=304, body="", headers=headers)
