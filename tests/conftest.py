@@ -1,0 +1,40 @@
+"""Shared fixtures."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    """An in-process moto AWS provisioned from .chalice/resources.json, as the deployment defines it.
+
+    Yields provision()'s result (bucket, table, queues {name: url}, configuration_set, sender, region, env) plus
+    "settings": load_settings() with NOTIS_* pointing at the provisioned resources (also set in os.environ).
+    """
+    from moto import mock_aws
+
+    from chalicelib import aws as aws_clients
+    from chalicelib.config import load_settings
+    from notis_cli.provision import provision
+
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "eu-north-1",
+        "AWS_REGION": "eu-north-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        aws_clients.reset_clients()
+        names = provision(session_or_clients=aws_clients.client, settings=load_settings())
+        for key, value in names["env"].items():
+            monkeypatch.setenv(key, value)
+        yield {**names, "settings": load_settings()}
+    aws_clients.reset_clients()
