@@ -23,6 +23,17 @@ def _float(name: str, default: float) -> float:
         raise ValueError(f"{name} must be a number, got {raw!r}") from exc
 
 
+def _hmac_key() -> bytes:
+    """NOTIS_HMAC_KEY_SECRET (a Secrets Manager ARN, set by the deployment on event functions only) wins over
+    NOTIS_HMAC_KEY; a failure to read it fails the function's start rather than fall back to the dev key."""
+    secret = os.environ.get("NOTIS_HMAC_KEY_SECRET", "").strip()
+    if not secret:
+        return _env("NOTIS_HMAC_KEY", DEV_HMAC_KEY).encode()
+    from chalicelib.aws import client  # boto3 only where the secret is configured (never the page handler)
+
+    return client("secretsmanager").get_secret_value(SecretId=secret)["SecretString"].encode()
+
+
 @dataclass(frozen=True)
 class Settings:
     stage: str = "dev"
@@ -56,7 +67,7 @@ def load_settings() -> Settings:
         import_dlq=_env("NOTIS_IMPORT_DLQ", "notis-import-dlq"),
         send_queue=_env("NOTIS_SEND_QUEUE", "notis-send"),
         send_dlq=_env("NOTIS_SEND_DLQ", "notis-send-dlq"),
-        hmac_key=_env("NOTIS_HMAC_KEY", DEV_HMAC_KEY).encode(),
+        hmac_key=_hmac_key(),
         sender=_env("NOTIS_SENDER", "Notis <notis@example.org>"),
         reply_to=_env("NOTIS_REPLY_TO", ""),
         configuration_set=_env("NOTIS_SES_CONFIGURATION_SET", ""),
