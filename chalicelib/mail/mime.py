@@ -68,8 +68,11 @@ def _address(value: str, role: str) -> str:
         raise ValueError(f"the {role} address is empty")
     if _CONTROL.search(value):
         raise ValueError(f"the {role} address contains a line break or control character")
-    header = policy.default.header_factory("To", value)
-    found = header.addresses
+    try:
+        header = policy.default.header_factory("To", value)
+        found = header.addresses
+    except Exception as exc:  # the stdlib parser raises IndexError and others on some malformed input
+        raise ValueError(f"the {role} address is not a single e-mail address") from exc
     if len(found) != 1 or header.defects or not found[0].username or not found[0].domain:
         raise ValueError(f"the {role} address is not a single e-mail address")
     display, local, domain = found[0].display_name, found[0].username, found[0].domain

@@ -11,6 +11,7 @@ from datetime import datetime
 STRINGS: dict[str, dict[str, str]] = {
     "sv": {
         "hello": "Hej",
+        "dear": "Hej",
         "and": "och",
         "subject_notice": "Viktig information",
         "subject_reminder": "Påminnelse",
@@ -45,6 +46,7 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "en": {
         "hello": "Hello",
+        "dear": "Dear",
         "and": "and",
         "subject_notice": "Important information",
         "subject_reminder": "Reminder",
