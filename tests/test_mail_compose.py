@@ -256,3 +256,20 @@ def test_compose_does_not_reparse_templates(incident: Incident, monkeypatch: pyt
     monkeypatch.setattr(jinja2.FileSystemLoader, "get_source", refuse)
     for lang in ("sv", "en"):
         notice(incident, lang=lang)
+
+
+def test_template_problems_are_found_when_content_is_checked(incident: Incident) -> None:
+    from chalicelib.content.model import FollowUp
+    from chalicelib.mail import template_problems
+
+    assert template_problems(incident) == []
+    broken = dataclasses.replace(
+        incident,
+        followups=(
+            FollowUp(id="second", audience="customers", template="second-letter", after_first_send_hours=72),
+            FollowUp(id="again", audience="schools", template="reminder", after_first_send_hours=72),
+        ),
+    )
+    problems = template_problems(broken)
+    assert len(problems) == 1
+    assert problems[0].startswith("e-mail 'second-letter' for 'customers' in sv: no e-mail template")

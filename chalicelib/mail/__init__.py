@@ -6,6 +6,15 @@ ledger entry.
 
 from chalicelib.mail.mime import build_mime
 from chalicelib.mail.reference import new_reference, normalise_reference
-from chalicelib.mail.render import Composed, MailError, MailSpec, compose
+from chalicelib.mail.render import Composed, MailError, MailSpec, compose, template_problems
 
-__all__ = ["Composed", "MailError", "MailSpec", "build_mime", "compose", "new_reference", "normalise_reference"]
+__all__ = [
+    "Composed",
+    "MailError",
+    "MailSpec",
+    "build_mime",
+    "compose",
+    "new_reference",
+    "normalise_reference",
+    "template_problems",
+]

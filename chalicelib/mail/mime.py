@@ -6,6 +6,7 @@ recipient address is checked for line breaks and other control characters before
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, datetime
 from email import policy
@@ -34,12 +35,12 @@ def build_mime(
     on the delivered mail; the one SES returns from SendEmail is what the ledger keeps.
     """
     to_header = _address(to, "recipient")
-    from_header = _address(sender, "sender")
+    from_header = _configured_address(sender, "sender")
     msg = EmailMessage(policy=policy.SMTP)
     msg["From"] = from_header
     msg["To"] = to_header
     if reply_to:
-        msg["Reply-To"] = _address(reply_to, "reply-to")
+        msg["Reply-To"] = _configured_address(reply_to, "reply-to")
     msg["Subject"] = _header_text(composed.subject)
     msg["Date"] = format_datetime(now or datetime.now(UTC))
     domain = message_id_domain or from_header.rpartition("@")[2].rstrip(">") or "notis.invalid"
@@ -54,6 +55,12 @@ def build_mime(
     msg.add_alternative(composed.html, subtype="html", charset="utf-8", cte="quoted-printable")
     msg["Content-Language"] = composed.lang  # after the parts: set_content() moves Content-* headers down
     return msg.as_bytes()
+
+
+@functools.lru_cache(maxsize=16)
+def _configured_address(value: str, role: str) -> str:
+    """Sender and reply-to come from settings and repeat in every message: check them once."""
+    return _address(value, role)
 
 
 def _header_text(value: str) -> str:

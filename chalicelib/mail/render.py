@@ -89,6 +89,32 @@ def compose(incident: Incident, spec: MailSpec, *, names: list[str], lang: str, 
     return Composed(subject=subject, text=_tidy_text(text), html=_tidy_html(html), lang=lang)
 
 
+def template_problems(incident: Incident) -> list[str]:
+    """What would stop an e-mail of this incident from being composed, in words staff understand.
+
+    For `notis check-content` and the import: a follow-up naming a template that does not exist should
+    fail when the content is checked, not hours later when the follow-up is due.
+    """
+    wanted = [("notice", a.name) for a in incident.audiences]
+    wanted += [(f.template, f.audience) for f in incident.followups]
+    wanted += [("update", a) for u in incident.updates for a in u.notify]
+    problems: list[str] = []
+    for template, audience in dict.fromkeys(wanted):
+        for lang in LANGUAGES:
+            try:
+                compose(
+                    incident, MailSpec(template, audience, _any_update(incident)), names=[], lang=lang, reference=""
+                )
+            except (MailError, jinja2.TemplateError) as exc:
+                problems.append(f"e-mail {template!r} for {audience!r} in {lang}: {exc}")
+                break
+    return problems
+
+
+def _any_update(incident: Incident) -> str | None:
+    return incident.updates[0].id if incident.updates else None
+
+
 def normalise_lang(lang: str | None) -> str:
     """`en`, `EN`, `en-GB` -> `en`; anything unknown or empty -> Swedish, so nobody goes without a mail."""
     base = (lang or "").strip().lower().replace("_", "-").split("-")[0]
@@ -146,10 +172,15 @@ def _resolve(context: Any, text: Text) -> tuple[str, str]:
     return text.resolve(context["lang"])
 
 
+# The same incident texts go into every e-mail of a campaign: parse each Markdown text once.
+_to_html = functools.lru_cache(maxsize=256)(to_html)
+_to_plain = functools.lru_cache(maxsize=256)(to_plain)
+
+
 @jinja2.pass_context
 def _md_html(context: Any, text: Text) -> Markup:
     value, used = _resolve(context, text)
-    body = to_html(value)
+    body = _to_html(value)
     if used != context["lang"]:  # a section left in Swedish: tell screen readers which language it is
         return Markup('<div lang="{}">{}</div>').format(used, body)
     return body
@@ -157,7 +188,7 @@ def _md_html(context: Any, text: Text) -> Markup:
 
 @jinja2.pass_context
 def _md_text(context: Any, text: Text) -> str:
-    return _block(to_plain(_resolve(context, text)[0]))
+    return _block(_to_plain(_resolve(context, text)[0]))
 
 
 @jinja2.pass_context
