@@ -37,9 +37,7 @@ from chalicelib.recipients.pseudonym import recipient_key
 from chalicelib.recipients.table import Row, iter_rows
 
 
-def read_recipients(
-    stream: BinaryIO, *, max_bytes: int, hmac_key: bytes, default_lang: str = "sv"
-) -> ImportResult:
+def read_recipients(stream: BinaryIO, *, max_bytes: int, hmac_key: bytes, default_lang: str = "sv") -> ImportResult:
     """Read, validate and deduplicate a whole upload; raises UnusableFile."""
     return collect(iter_rows(stream, max_bytes=max_bytes), hmac_key=hmac_key, default_lang=default_lang)
 

@@ -65,4 +65,6 @@ def invalid_reason(address: str, message: str) -> str:
     else:
         detail = message.split(":", 1)[0].split(" (", 1)[0].rstrip(". ")
         detail = detail[:1].lower() + detail[1:]
+        if detail.startswith(("the email address ", "an email address ")):
+            detail = "it " + detail.split(" address ", 1)[1]
     return f"the e-mail address is not valid: {detail}"

@@ -17,9 +17,20 @@ MAX_RECORD_LINES = 10  # a quoted value spanning more lines is almost surely a s
 _EOF = "\x00"  # the decoder refuses NUL, so this line can only be swallowed by an unclosed quote
 
 LANGUAGE_VALUES = {
-    "sv": "sv", "svenska": "sv", "swedish": "sv", "svensk": "sv", "sv-se": "sv", "sv_se": "sv",
-    "en": "en", "engelska": "en", "english": "en", "eng": "en", "en-gb": "en", "en-us": "en",
-    "en_gb": "en", "en_us": "en",
+    "sv": "sv",
+    "svenska": "sv",
+    "swedish": "sv",
+    "svensk": "sv",
+    "sv-se": "sv",
+    "sv_se": "sv",
+    "en": "en",
+    "engelska": "en",
+    "english": "en",
+    "eng": "en",
+    "en-gb": "en",
+    "en-us": "en",
+    "en_gb": "en",
+    "en_us": "en",
 }
 
 
@@ -111,9 +122,7 @@ def iter_rows(stream: BinaryIO, *, max_bytes: int) -> Iterator[Row]:
         if line.strip():
             break
     else:
-        raise UnusableFile(
-            "empty", "The file has no rows, not even a header row. Export the recipient list again."
-        )
+        raise UnusableFile("empty", "The file has no rows, not even a header row. Export the recipient list again.")
     delimiter, header = sniff_delimiter(line)
     cols = h.map_columns(header)
     if h.EMAIL not in cols:
@@ -156,7 +165,7 @@ def _rows(lines: Iterator[str], delimiter: str, cols: dict[str, list[int]], base
             where = "before the end of the file" if at_end else f"within {MAX_RECORD_LINES} lines"
             raise UnusableFile(
                 "unclosed_quote",
-                f"Line {start} has a quotation mark (\") that opens a value which does not end {where}. "
+                f'Line {start} has a quotation mark (") that opens a value which does not end {where}. '
                 "Check that line for a stray quotation mark, or save the file again from Excel.",
                 line=start,
             )
