@@ -161,3 +161,32 @@ def test_no_recipient_string_can_add_a_header(to: str) -> None:
         "from", "to", "subject", "date", "message-id", "auto-submitted", "x-auto-response-suppress",
         "mime-version", "content-type", "content-language",
     }  # fmt: skip
+
+
+def test_ses_v2_accepts_the_raw_message_and_it_arrives_intact(
+    incident: Incident, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bytes go to SES v2 SendEmail as Content.Raw; what SES stores parses back to the same e-mail."""
+    from moto import mock_aws
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    from chalicelib import aws
+
+    for name, value in {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_REGION": "eu-north-1"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        aws.reset_clients()
+        aws.client("sesv2").create_email_identity(EmailIdentity="korkortsportalen.example")
+        raw = build_mime(mail(incident), sender=SENDER, to="anna@example.se")
+        sent = aws.client("sesv2").send_email(
+            FromEmailAddress=SENDER, Destination={"ToAddresses": ["anna@example.se"]}, Content={"Raw": {"Data": raw}}
+        )
+        assert sent["MessageId"]
+        stored = ses_backends[DEFAULT_ACCOUNT_ID]["eu-north-1"].sent_messages
+        assert len(stored) == 1
+        message = parse(stored[0].raw_data.encode())  # moto keeps the raw message as text
+        assert message["Subject"] == "Viktig information: Intrång i webbshoppen på Körkortsportalen"
+        assert "&lt;script&gt;" in message.get_body(("html",)).get_content()
+    aws.reset_clients()
