@@ -30,9 +30,11 @@ def build_mime(
 ) -> bytes:
     """multipart/alternative (text/plain + text/html, UTF-8, quoted-printable) with headers set for a notice.
 
-    `message_id_domain` defaults to the sender's domain: `make_msgid()` without one asks the resolver
-    for this host's name, which is slow and meaningless inside Lambda. SES may put its own Message-ID
-    on the delivered mail; the one SES returns from SendEmail is what the ledger keeps.
+    Date and Message-ID make the message complete (previews, moto, any other transport); SES overwrites
+    both with its own values ("Amazon SES header fields" in the SES developer guide), so the ledger keeps
+    the MessageId that SendEmail returns. `message_id_domain` defaults to the sender's domain, because
+    `make_msgid()` without one asks the resolver for this host's name: slow, and meaningless in Lambda.
+    SES refuses a message with a repeated header such as Auto-Submitted; each is set exactly once here.
     """
     to_header = _address(to, "recipient")
     from_header = _configured_address(sender, "sender")
