@@ -273,3 +273,31 @@ def test_template_problems_are_found_when_content_is_checked(incident: Incident)
     problems = template_problems(broken)
     assert len(problems) == 1
     assert problems[0].startswith("e-mail 'second-letter' for 'customers' in sv: no e-mail template")
+
+
+def test_template_only_in_swedish_makes_a_wholly_swedish_mail(
+    incident: Incident, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A follow-up template staff wrote only in Swedish: an English reader gets it all in Swedish, not a mix."""
+    import shutil
+
+    from chalicelib.mail import render
+
+    shutil.copytree(TEMPLATE_DIR, tmp_path / "mail")
+    (tmp_path / "mail" / "second").mkdir()
+    (tmp_path / "mail" / "second" / "default.sv.j2").write_text(
+        "{% extends layout %}{% block subject %}Andra brevet{% endblock %}"
+        "{% block intro %}{{ 'Vi skriver igen.' | paras }}{% endblock %}",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(render, "TEMPLATE_DIR", tmp_path / "mail")
+    render._environments.cache_clear()
+    render._template_name.cache_clear()
+    try:
+        mail = compose(incident, MailSpec("second", "customers"), names=["Anna"], lang="en", reference=REF)
+    finally:
+        render._environments.cache_clear()  # the next test gets environments on the real templates
+        render._template_name.cache_clear()
+    assert mail.lang == "sv" and mail.subject == "Andra brevet"
+    assert mail.text.startswith("Hej Anna,\n\nVi skriver igen.") and "Vad har hänt?" in mail.text
+    assert '<html lang="sv">' in mail.html

@@ -55,7 +55,7 @@ def build_mime(
     # follow-ups. Bounces and complaints still suppress an address (see the sender).
     msg.set_content(composed.text, subtype="plain", charset="utf-8", cte="quoted-printable")
     msg.add_alternative(composed.html, subtype="html", charset="utf-8", cte="quoted-printable")
-    msg["Content-Language"] = composed.lang  # after the parts: set_content() moves Content-* headers down
+    msg["Content-Language"] = _header_text(composed.lang)  # after the parts: set_content() moves Content-* headers down
     return msg.as_bytes()
 
 

@@ -65,6 +65,7 @@ def compose(incident: Incident, spec: MailSpec, *, names: list[str], lang: str, 
         if not NAME_RE.match(value or ""):
             raise MailError(f"{what} name {value!r} must be lowercase letters, digits and dashes")
     name = _template_name(spec.template, spec.audience, lang)
+    lang = name.removesuffix(".j2").rsplit(".", 1)[1]  # a template only in Swedish makes a Swedish e-mail
     html_env, text_env = _environments()
     update = _update(incident, spec)
     who = join_names(clean_names(names), lang)
