@@ -24,5 +24,14 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
+# The deployable CloudFormation (SAM) template and zip, from app.py + .chalice/resources.json; no AWS account
+# needed. Deploy with the commands in docs/deploy.md.
+OUT ?= out
+package: $(STAMP)
+	rm -rf $(OUT)
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-north-1} $(VENV)/bin/chalice package --stage prod \
+		--merge-template .chalice/resources.json $(OUT)
+	$(VENV)/bin/cfn-lint $(OUT)/sam.json
+
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis

@@ -1,0 +1,519 @@
+"""`make package` output: the deployable template is locked down, least-privilege, and the zip is complete.
+
+Runs `make package` once (module fixture) without AWS credentials, then reads out/sam.json and the zip.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+
+# The only Allow statements whose Resource may be "*": in a KMS key policy "*" means "this key".
+RESOURCE_STAR_ALLOWED = {
+    ("DataKey", "AccountAdministersKeyThroughIam"),
+    ("DataKey", "CloudWatchAlarmsPublishToEncryptedTopic"),
+}
+
+# What each function may do, and nothing more (see docs/deploy.md, "Permissions").
+LOGS = {"logs:CreateLogStream", "logs:PutLogEvents"}
+SECRET = {"secretsmanager:GetSecretValue"}
+EXPECTED_ACTIONS = {
+    "ApiHandlerRole": LOGS,
+    "ImportRecipientsRole": LOGS | SECRET | {
+        "s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "kms:Decrypt", "kms:GenerateDataKey",
+        "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+        "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes",
+        "sqs:GetQueueUrl", "sqs:SendMessage",
+    },
+    "SendNotificationsRole": LOGS | SECRET | {
+        "kms:Decrypt", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query",
+        "ses:SendEmail", "ses:SendRawEmail",
+        "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes",
+        "sqs:GetQueueUrl",
+    },
+    "SesEventsRole": LOGS | SECRET | {
+        "kms:Decrypt", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query",
+    },
+    "TickRole": LOGS | SECRET | {
+        "s3:ListBucket", "s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObject", "kms:Decrypt",
+        "dynamodb:Query", "dynamodb:Scan", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem", "sqs:SendMessage", "sqs:GetQueueUrl", "sqs:GetQueueAttributes",
+        "ses:SendEmail", "ses:SendRawEmail",
+    },
+}
+
+
+def _offline_env() -> dict[str, str]:
+    """No AWS credentials, profile or region: packaging must not need an account."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env["AWS_CONFIG_FILE"] = env["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+    return env
+
+
+@pytest.fixture(scope="module")
+def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("package") / "out"
+    stamp = ROOT / ".venv" / ".installed-stamp"
+    # -o: never rebuild the virtualenv from inside a test run.
+    result = subprocess.run(
+        ["make", "-s", "-o", str(stamp.relative_to(ROOT)), "package", f"OUT={out}"],
+        cwd=ROOT, env=_offline_env(), capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return out
+
+
+@pytest.fixture(scope="module")
+def template(package: Path) -> dict[str, Any]:
+    return json.loads((package / "sam.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def resources(template: dict[str, Any]) -> dict[str, Any]:
+    return template["Resources"]
+
+
+def _of_type(resources: dict[str, Any], kind: str) -> dict[str, Any]:
+    return {name: res for name, res in resources.items() if res["Type"] == kind}
+
+
+def _listify(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _policy_documents(resources: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for name, res in resources.items():
+        props = res.get("Properties", {})
+        match res["Type"]:
+            case "AWS::IAM::Role":
+                for policy in props.get("Policies", []):
+                    yield name, policy["PolicyDocument"]
+            case "AWS::IAM::ManagedPolicy" | "AWS::S3::BucketPolicy" | "AWS::SQS::QueuePolicy":
+                yield name, props["PolicyDocument"]
+            case "AWS::KMS::Key":
+                yield name, props["KeyPolicy"]
+
+
+def _statements(resources: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for name, doc in _policy_documents(resources):
+        for statement in doc["Statement"]:
+            yield name, statement
+
+
+def _role_actions(resources: dict[str, Any], role: str) -> set[str]:
+    actions: set[str] = set()
+    for policy in resources[role]["Properties"]["Policies"]:
+        for statement in policy["PolicyDocument"]["Statement"]:
+            assert statement["Effect"] == "Allow"
+            actions |= set(_listify(statement["Action"]))
+    return actions
+
+
+def _arn_ref(value: Any) -> str:
+    """The logical id a `Fn::Sub: ${X.Arn}` or `Fn::GetAtt: [X, Arn]` points at."""
+    if "Fn::GetAtt" in value:
+        return value["Fn::GetAtt"][0]
+    text = value["Fn::Sub"]
+    assert text.startswith("${") and text.endswith(".Arn}"), text
+    return text[2:-5]
+
+
+def _sqs_sources(resources: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (fn, event["Properties"])
+        for fn, res in _of_type(resources, "AWS::Serverless::Function").items()
+        for event in res["Properties"].get("Events", {}).values()
+        if event["Type"] == "SQS"
+    ]
+
+
+# -- the package -------------------------------------------------------------------------------------------------
+
+
+def test_cfn_lint_reports_no_errors(package: Path):
+    result = subprocess.run(
+        [str(VENV_BIN / "cfn-lint"), str(package / "sam.json")], capture_output=True, text=True, check=False
+    )
+    assert result.returncode & 2 == 0, result.stdout  # bit 2 = errors (4 warnings, 8 informational)
+
+
+def test_autogen_policy_is_off_in_every_stage():
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    assert config["autogen_policy"] is False
+    assert all(stage.get("autogen_policy", False) is False for stage in config["stages"].values())
+
+
+# -- storage ------------------------------------------------------------------------------------------------------
+
+
+def test_uploads_bucket_is_encrypted_with_a_customer_managed_rotating_key(resources):
+    props = resources["UploadsBucket"]["Properties"]
+    (rule,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    default = rule["ServerSideEncryptionByDefault"]
+    assert default["SSEAlgorithm"] == "aws:kms"
+    key = default["KMSMasterKeyID"]["Fn::GetAtt"][0]
+    assert resources[key]["Type"] == "AWS::KMS::Key"
+    assert resources[key]["Properties"]["EnableKeyRotation"] is True
+    assert resources[key]["DeletionPolicy"] == "Retain"
+
+
+def test_uploads_bucket_is_private_owner_enforced_and_versioned(resources):
+    props = resources["UploadsBucket"]["Properties"]
+    assert props["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True,
+    }
+    assert props["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    assert props["VersioningConfiguration"]["Status"] == "Enabled"
+
+
+def test_bucket_policy_denies_plain_http_and_uploads_not_encrypted_with_kms(resources):
+    (policy,) = _of_type(resources, "AWS::S3::BucketPolicy").values()
+    assert policy["Properties"]["Bucket"] == {"Ref": "UploadsBucket"}
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    tls = [s for s in statements if s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"]
+    assert tls and tls[0]["Effect"] == "Deny" and tls[0]["Principal"] == "*" and tls[0]["Action"] == "s3:*"
+    assert {json.dumps(r, sort_keys=True) for r in tls[0]["Resource"]} == {
+        json.dumps({"Fn::GetAtt": ["UploadsBucket", "Arn"]}), json.dumps({"Fn::Sub": "${UploadsBucket.Arn}/*"})
+    }
+    sse = [
+        s for s in statements
+        if s["Effect"] == "Deny" and s["Action"] == "s3:PutObject"
+        and s["Condition"].get("StringNotEqualsIfExists", {}).get("s3:x-amz-server-side-encryption") == "aws:kms"
+    ]
+    assert sse, "no statement denies uploads that ask for anything but SSE-KMS"
+
+
+def test_uploads_and_reports_expire_after_the_retention_period(template, resources):
+    rules = {r.get("Prefix"): r for r in resources["UploadsBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]}
+    assert template["Parameters"]["RetentionDays"]["Default"] == 90
+    for prefix in ("uploads/", "reports/"):
+        rule = rules[prefix]
+        assert rule["Status"] == "Enabled"
+        assert rule["ExpirationInDays"] == {"Ref": "RetentionDays"}
+        # Versioning keeps old versions: they must not outlive the retention period either.
+        assert rule["NoncurrentVersionExpiration"]["NoncurrentDays"] <= 1
+
+
+def test_uploads_notify_the_import_queue_which_lets_only_this_bucket_send(resources):
+    bucket = resources["UploadsBucket"]
+    (notification,) = bucket["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
+    assert notification["Event"] == "s3:ObjectCreated:*"
+    assert notification["Filter"]["S3Key"]["Rules"] == [{"Name": "prefix", "Value": "uploads/"}]
+    assert notification["Queue"] == {"Fn::GetAtt": ["ImportQueue", "Arn"]}
+    assert "ImportQueuePolicy" in bucket["DependsOn"]  # S3 checks the destination when the bucket is created
+    policy = resources["ImportQueuePolicy"]["Properties"]
+    assert policy["Queues"] == [{"Ref": "ImportQueue"}]
+    (allow,) = [s for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    assert allow["Principal"] == {"Service": "s3.amazonaws.com"} and allow["Action"] == "sqs:SendMessage"
+    bucket_arn = allow["Condition"]["ArnEquals"]["aws:SourceArn"]["Fn::Sub"]
+    assert bucket_arn == "arn:${AWS::Partition}:s3:::" + bucket["Properties"]["BucketName"]["Fn::Sub"]
+
+
+def test_table_is_on_demand_with_ttl_point_in_time_recovery_and_encryption(resources):
+    props = resources["Table"]["Properties"]
+    assert {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]} == {"pk": "S", "sk": "S"}
+    assert props["KeySchema"] == [
+        {"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}
+    ]
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert props["SSESpecification"]["SSEEnabled"] is True
+    assert resources["Table"]["DeletionPolicy"] == "Retain"
+
+
+# -- queues and event sources -------------------------------------------------------------------------------------
+
+
+def test_every_queue_is_encrypted_and_every_work_queue_has_a_dead_letter_queue(resources):
+    queues = _of_type(resources, "AWS::SQS::Queue")
+    dead_letter = set()
+    for name, queue in queues.items():
+        props = queue["Properties"]
+        assert props.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in props, name
+        if "RedrivePolicy" in props:
+            dlq = props["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+            assert queues[dlq]["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
+            assert 1 < props["RedrivePolicy"]["maxReceiveCount"] <= 10
+            dead_letter.add(dlq)
+    consumed = {_arn_ref(source["Queue"]) for _, source in _sqs_sources(resources)}
+    assert consumed == {"ImportQueue", "SendQueue"}
+    assert all("RedrivePolicy" in queues[q]["Properties"] for q in consumed)
+    assert dead_letter == {"ImportDeadLetterQueue", "SendDeadLetterQueue"}
+
+
+def test_every_sqs_event_source_reports_partial_failures_and_caps_concurrency(resources):
+    sources = _sqs_sources(resources)
+    assert {fn for fn, _ in sources} == {"ImportRecipients", "SendNotifications"}
+    for fn, source in sources:
+        assert source["FunctionResponseTypes"] == ["ReportBatchItemFailures"], fn
+        assert "MaximumConcurrency" in source["ScalingConfig"], fn
+
+
+def test_visibility_timeout_is_at_least_six_times_the_consumer_timeout(resources):
+    for fn, source in _sqs_sources(resources):
+        queue = resources[_arn_ref(source["Queue"])]["Properties"]
+        timeout = resources[fn]["Properties"]["Timeout"]
+        assert queue["VisibilityTimeout"] >= 6 * timeout, fn
+
+
+def test_sender_concurrency_setting_is_the_event_source_maximum(resources):
+    send = resources["SendNotifications"]["Properties"]
+    scaling = send["Events"]["SendNotificationsSqsEventSource"]["Properties"]["ScalingConfig"]
+    assert scaling["MaximumConcurrency"] == send["Environment"]["Variables"]["NOTIS_SEND_CONCURRENCY"]
+
+
+# -- SES, events, logs, alarms ------------------------------------------------------------------------------------
+
+
+def test_ses_events_flow_through_eventbridge_to_the_events_handler(resources):
+    destination = resources["ConfigurationSetEvents"]["Properties"]
+    assert destination["ConfigurationSetName"] == {"Ref": "ConfigurationSet"}
+    event_destination = destination["EventDestination"]
+    assert event_destination["Enabled"] is True
+    assert set(event_destination["MatchingEventTypes"]) == {
+        "send", "reject", "bounce", "complaint", "delivery", "deliveryDelay"
+    }
+    assert event_destination["EventBridgeDestination"]["EventBusArn"]["Fn::Sub"].endswith(":event-bus/default")
+    (rule,) = resources["SesEvents"]["Properties"]["Events"].values()
+    assert rule["Type"] == "CloudWatchEvent"
+    pattern = rule["Properties"]["Pattern"]
+    assert pattern["source"] == ["aws.ses"]
+    assert pattern["detail"]["mail"]["tags"]["ses:configuration-set"] == [{"Ref": "ConfigurationSet"}]
+
+
+def test_every_function_logs_to_its_own_group_with_retention(resources):
+    functions = _of_type(resources, "AWS::Serverless::Function")
+    assert set(functions) == {"APIHandler", "ImportRecipients", "SendNotifications", "SesEvents", "Tick"}
+    groups = set()
+    for name, fn in functions.items():
+        group = fn["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+        assert resources[group]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+        role = fn["Properties"]["Role"]["Fn::GetAtt"][0]
+        logs = [s for p in resources[role]["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]
+                if any(a.startswith("logs:") for a in _listify(s["Action"]))]
+        assert [s["Resource"] for s in logs] == [{"Fn::GetAtt": [group, "Arn"]}], name
+        groups.add(group)
+    assert len(groups) == len(functions)
+
+
+def test_alarms_watch_dead_letter_queues_and_function_errors(resources):
+    alarms = list(_of_type(resources, "AWS::CloudWatch::Alarm").values())
+    watched_queues = {
+        a["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0] for a in alarms
+        if a["Properties"]["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    }
+    assert watched_queues == {"ImportDeadLetterQueue", "SendDeadLetterQueue"}
+    watched_functions = {
+        a["Properties"]["Dimensions"][0]["Value"]["Ref"] for a in alarms if a["Properties"]["MetricName"] == "Errors"
+    }
+    assert watched_functions == set(_of_type(resources, "AWS::Serverless::Function"))
+    for alarm in alarms:
+        assert alarm["Properties"]["Threshold"] == 1
+        assert alarm["Properties"]["AlarmActions"]["Fn::If"][0] == "HasAlarmEmail"
+
+
+# -- IAM ----------------------------------------------------------------------------------------------------------
+
+
+def test_no_statement_allows_a_wildcard_action(resources):
+    for name, statement in _statements(resources):
+        if statement["Effect"] != "Allow":
+            continue  # a Deny of s3:* / sqs:* without TLS is meant to be wide
+        for action in _listify(statement["Action"]):
+            assert "*" not in action, (name, statement.get("Sid"), action)
+        assert "NotAction" not in statement and "NotResource" not in statement, name
+
+
+def test_resource_star_only_where_unavoidable(resources):
+    found = set()
+    for name, statement in _statements(resources):
+        if statement["Effect"] == "Allow" and "*" in _listify(statement["Resource"]):
+            found.add((name, statement["Sid"]))
+    assert found == RESOURCE_STAR_ALLOWED
+
+
+def test_key_policy_trusts_only_this_account_and_cloudwatch(resources):
+    for statement in resources["DataKey"]["Properties"]["KeyPolicy"]["Statement"]:
+        principal = statement["Principal"]
+        assert principal in (
+            {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}},
+            {"Service": "cloudwatch.amazonaws.com"},
+        )
+
+
+def test_each_function_role_allows_exactly_what_the_function_uses(resources):
+    functions = _of_type(resources, "AWS::Serverless::Function")
+    roles = {fn["Properties"]["Role"]["Fn::GetAtt"][0] for fn in functions.values()}
+    assert roles == set(EXPECTED_ACTIONS)
+    for role, expected in EXPECTED_ACTIONS.items():
+        assert _role_actions(resources, role) == expected, role
+        assert resources[role]["Properties"].get("ManagedPolicyArns") is None, role
+    assert all("Policies" not in fn["Properties"] for fn in functions.values())
+
+
+def test_ses_sending_is_scoped_to_the_identity_and_configuration_set(resources):
+    for role in ("SendNotificationsRole", "TickRole"):
+        (statement,) = [
+            s for p in resources[role]["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]
+            if "ses:SendEmail" in _listify(s["Action"])
+        ]
+        arns = sorted(r["Fn::Sub"] for r in statement["Resource"])
+        assert arns == [
+            "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:configuration-set/${ConfigurationSet}",
+            "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${SenderIdentity}",
+        ]
+
+
+def test_data_access_is_scoped_to_prefixes_and_the_table(resources):
+    for role in EXPECTED_ACTIONS:
+        for policy in resources[role]["Properties"]["Policies"]:
+            for statement in policy["PolicyDocument"]["Statement"]:
+                actions = _listify(statement["Action"])
+                resources_ = _listify(statement["Resource"])
+                if any(a in ("s3:GetObject", "s3:PutObject", "s3:DeleteObject") for a in actions):
+                    for r in resources_:
+                        assert r["Fn::Sub"].endswith(("/uploads/*", "/reports/*")), (role, r)
+                if "s3:ListBucket" in actions:
+                    assert set(statement["Condition"]["StringLike"]["s3:prefix"]) == {"uploads/*", "reports/*"}
+                if any(a.startswith("dynamodb:") for a in actions):
+                    assert resources_ == [{"Fn::GetAtt": ["Table", "Arn"]}], role
+    assert "s3:PutObject" not in _role_actions(resources, "TickRole")
+
+
+def test_staff_policy_is_an_output_and_cannot_change_campaigns_or_delete(template, resources):
+    assert template["Outputs"]["StaffPolicyArn"]["Value"] == {"Ref": "StaffPolicy"}
+    statements = resources["StaffPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    by_sid = {s["Sid"]: s for s in statements}
+    assert by_sid["UploadRecipientLists"]["Action"] == ["s3:PutObject"]
+    assert by_sid["UploadRecipientLists"]["Resource"]["Fn::Sub"].endswith("/uploads/*")
+    assert by_sid["ReadReports"]["Action"] == ["s3:GetObject"]
+    assert by_sid["ReadReports"]["Resource"]["Fn::Sub"].endswith("/reports/*")
+    actions = {a for s in statements for a in _listify(s["Action"])}
+    assert {"dynamodb:GetItem", "dynamodb:Query", "kms:GenerateDataKey", "sqs:StartMessageMoveTask"} <= actions
+    assert not {a for a in actions if a.startswith("dynamodb:") and not a.startswith(("dynamodb:Get", "dynamodb:Query",
+                                                                                          "dynamodb:Describe"))}
+    assert "s3:DeleteObject" not in actions and "s3:GetObjectVersion" not in actions
+
+
+# -- configuration reaching the functions -------------------------------------------------------------------------
+
+
+def test_event_functions_get_the_real_resource_names_and_no_plain_secret(resources):
+    expected = {
+        "NOTIS_BUCKET": {"Ref": "UploadsBucket"},
+        "NOTIS_TABLE": {"Ref": "Table"},
+        "NOTIS_IMPORT_QUEUE": {"Fn::GetAtt": ["ImportQueue", "QueueName"]},
+        "NOTIS_IMPORT_DLQ": {"Fn::GetAtt": ["ImportDeadLetterQueue", "QueueName"]},
+        "NOTIS_SEND_QUEUE": {"Fn::GetAtt": ["SendQueue", "QueueName"]},
+        "NOTIS_SEND_DLQ": {"Fn::GetAtt": ["SendDeadLetterQueue", "QueueName"]},
+        "NOTIS_SES_CONFIGURATION_SET": {"Ref": "ConfigurationSet"},
+        "NOTIS_SENDER": {"Ref": "SenderAddress"},
+        "SES_MAX_SEND_RATE": {"Ref": "SesMaxSendRate"},
+        "NOTIS_HMAC_KEY_SECRET": {"Ref": "HmacKeySecret"},
+    }
+    for fn in ("ImportRecipients", "SendNotifications", "SesEvents", "Tick"):
+        variables = resources[fn]["Properties"]["Environment"]["Variables"]
+        assert {k: variables.get(k) for k in expected} == expected, fn
+        assert variables["NOTIS_STAGE"] == "prod"
+        assert "NOTIS_HMAC_KEY" not in variables, fn
+    api = resources["APIHandler"]["Properties"]["Environment"]["Variables"]
+    assert not any(k.startswith("NOTIS_HMAC") for k in api)  # the page path never fetches a secret (cold start)
+    assert resources["HmacKeySecret"]["Properties"]["KmsKeyId"] == {"Ref": "DataKey"}
+
+
+def test_queue_names_the_app_uses_are_the_template_queues(resources):
+    from chalicelib.config import Settings
+
+    defaults = Settings()
+    names = {q["Properties"]["QueueName"] for q in _of_type(resources, "AWS::SQS::Queue").values()}
+    assert names == {defaults.import_queue, defaults.import_dlq, defaults.send_queue, defaults.send_dlq}
+
+
+def test_hmac_key_is_read_from_the_secret_when_configured(aws, monkeypatch):
+    from chalicelib.aws import client
+    from chalicelib.config import load_settings
+
+    arn = client("secretsmanager").create_secret(Name="notis/hmac", SecretString="s3cr3t-from-secrets-manager")["ARN"]
+    monkeypatch.setenv("NOTIS_HMAC_KEY", "ignored-when-a-secret-is-set")
+    monkeypatch.setenv("NOTIS_HMAC_KEY_SECRET", arn)
+    assert load_settings().hmac_key == b"s3cr3t-from-secrets-manager"
+    monkeypatch.setenv("NOTIS_HMAC_KEY_SECRET", arn.replace("hmac", "missing"))
+    with pytest.raises(client("secretsmanager").exceptions.ResourceNotFoundException):
+        load_settings()  # no silent fall-back to the development key
+
+
+# -- the zip ------------------------------------------------------------------------------------------------------
+
+
+def _runtime_files() -> set[str]:
+    lib = ROOT / "chalicelib"
+    files = {p for p in (lib / "templates").rglob("*") if p.is_file()}
+    files |= set((lib / "incidents").glob("*/incident.yaml"))
+    return {p.relative_to(ROOT).as_posix() for p in files if "__pycache__" not in p.parts}
+
+
+def test_zip_holds_every_template_and_incident_the_functions_read(package: Path):
+    names = set(zipfile.ZipFile(package / "deployment.zip").namelist())
+    runtime = _runtime_files()
+    assert any(n.startswith("chalicelib/templates/mail/") for n in runtime)
+    assert "chalicelib/incidents/korkortsportalen-2024/incident.yaml" in runtime
+    assert runtime <= names, sorted(runtime - names)
+    assert {"app.py", "jinja2/__init__.py", "yaml/__init__.py", "markdown_it/__init__.py"} <= names
+    assert not any(n.startswith(("tests/", "notis_cli/", ".chalice/", "bench/")) for n in names)
+
+
+def test_app_serves_pages_and_parses_templates_from_the_zip_alone(package: Path, tmp_path: Path):
+    """Unpack the zip and run it with no site-packages, as Lambda would: pages render, templates parse."""
+    with zipfile.ZipFile(package / "deployment.zip") as archive:
+        archive.extractall(tmp_path)
+    script = textwrap.dedent(
+        """
+        import sys, json
+        sys.path.insert(0, ".")
+        import app
+        from jinja2 import Environment, FileSystemLoader
+        env = Environment(loader=FileSystemLoader("chalicelib/templates"))
+        # parse only: the mail renderer registers its own filters
+        parsed = [env.parse(env.loader.get_source(env, name)[0]) for name in env.list_templates()]
+
+        class Context:
+            function_name = "APIHandler"; aws_request_id = "r"; memory_limit_in_mb = 512
+
+        def get(resource, path, params=None):
+            event = {"resource": resource, "path": path, "httpMethod": "GET",
+                     "headers": {"Accept": "text/html"}, "multiValueHeaders": {"Accept": ["text/html"]},
+                     "queryStringParameters": None, "multiValueQueryStringParameters": None,
+                     "pathParameters": params, "stageVariables": None, "body": None, "isBase64Encoded": False,
+                     "requestContext": {"resourcePath": resource, "httpMethod": "GET", "path": path,
+                                        "stage": "api", "requestId": "r", "identity": {"sourceIp": "192.0.2.1"}}}
+            response = app.app(event, Context())
+            return response["statusCode"], response["body"]
+
+        slug = "korkortsportalen-2024"
+        home = get("/", "/")
+        page = get("/incidents/{slug}", "/incidents/" + slug, {"slug": slug})
+        print(json.dumps({"home": home[0], "page": page[0], "has_title": "<h1" in page[1],
+                          "templates": len(parsed), "boto3": "boto3" in sys.modules}))
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", script], cwd=tmp_path, env={"PATH": os.environ.get("PATH", "")},
+        capture_output=True, text=True, check=False, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    expected_templates = sum(1 for n in _runtime_files() if n.startswith("chalicelib/templates/"))
+    assert report == {"home": 200, "page": 200, "has_title": True, "templates": expected_templates, "boto3": False}
