@@ -136,6 +136,10 @@ def test_greeting_names_everyone_at_the_address(incident: Incident) -> None:
     assert notice(incident, names=[]).text.startswith("Hej,\n")
     assert notice(incident, lang="en", names=["  ", ""]).text.startswith("Hello,\n")
     assert "<p>Hej,</p>" in notice(incident, names=[]).html
+    assert notice(incident, names=["Anna", " Anna ", "ANNA"]).text.startswith("Hej Anna,\n")
+    many = [f"Elev {i}" for i in range(7)]  # a shared mailbox: a list of seven names would read as an error
+    assert notice(incident, names=many).text.startswith("Hej,\n")
+    assert notice(incident, names=many[:6]).text.startswith("Hej Elev 0, Elev 1, Elev 2, Elev 3, Elev 4 och Elev 5,")
 
 
 def test_hostile_name_is_escaped_in_html_and_literal_in_text(incident: Incident) -> None:

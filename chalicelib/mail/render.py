@@ -31,6 +31,7 @@ TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates" / "mail"
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 GENERIC_AUDIENCE = "default"
 MAX_NAME_CHARS = 100
+MAX_NAMES = 6  # more people than this at one address (a shared office mailbox): greet them all with "Hej,"
 TEXT_WIDTH = 76
 _AFTER_HEADING = re.compile(r"(\n-{3,}\n)\n+")  # a heading's underline is followed by its text directly
 # Bidirectional overrides let a hostile name display text in a different order than it is written.
@@ -68,7 +69,8 @@ def compose(incident: Incident, spec: MailSpec, *, names: list[str], lang: str, 
     lang = name.removesuffix(".j2").rsplit(".", 1)[1]  # a template only in Swedish makes a Swedish e-mail
     html_env, text_env = _environments()
     update = _update(incident, spec)
-    who = join_names(clean_names(names), lang)
+    people = clean_names(names)
+    who = join_names(people, lang) if len(people) <= MAX_NAMES else ""
     title = incident.title.in_lang(lang)
     context: dict[str, Any] = {
         "lang": lang,
@@ -125,12 +127,14 @@ def normalise_lang(lang: str | None) -> str:
 def clean_names(names: list[str]) -> list[str]:
     """Names as shown in the greeting: one line each, no control or bidi characters, bounded, deduplicated."""
     result: list[str] = []
+    seen: set[str] = set()
     for raw in names:
         name = "".join(" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in str(raw))
         name = " ".join(name.translate(_BIDI).split())
         if len(name) > MAX_NAME_CHARS:
             name = name[: MAX_NAME_CHARS - 1].rstrip() + "…"
-        if name and name not in result:
+        if name and name.casefold() not in seen:  # the same person entered twice, once in capitals
+            seen.add(name.casefold())
             result.append(name)
     return result
 
