@@ -81,7 +81,7 @@ def not_found() -> Response:
 @app.on_sqs_message(queue=settings.import_queue, batch_size=1, maximum_concurrency=2)
 def import_recipients(event) -> dict:
     """S3 upload notification -> validated, deduplicated recipients on the send queue."""
-    from chalicelib.handlers import handle_import
+    from chalicelib.campaigns.handler import handle_import
 
     return handle_import(event.to_dict(), settings)
 

@@ -1,0 +1,44 @@
+"""The import queue handler: each record names an upload (S3 notification) or a staff approval."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from typing import Any
+
+from chalicelib.config import Settings
+from chalicelib.content.model import Incident
+
+log = logging.getLogger("notis.import")
+
+
+@functools.cache
+def published_incidents() -> dict[str, Incident]:
+    from chalicelib.content.loader import load_incidents
+    from chalicelib.web.site import CONTENT_DIR
+
+    return {i.slug: i for i in load_incidents(CONTENT_DIR)}
+
+
+def handle_import(event: dict, settings: Settings, importer: Any = None) -> dict:
+    """Import every upload the batch names; failed records come back through the queue (then its DLQ)."""
+    from chalicelib import aws
+    from chalicelib.campaigns.importer import Importer
+    from chalicelib.campaigns.store import CampaignStore
+    from chalicelib.campaigns.uploads import parse_message
+
+    importer = importer or Importer(
+        s3=aws.client("s3"), sqs=aws.client("sqs"), store=CampaignStore(aws.client("dynamodb"), settings.table),
+        settings=settings, incidents=published_incidents(),
+    )
+    failures = []
+    for record in event.get("Records") or []:
+        try:
+            for item in parse_message(record.get("body", "")):
+                importer.handle(item)
+        except Exception as exc:  # any failure: the record is retried, then lands in the DLQ
+            # The type only: an exception's text could quote a cell of the file.
+            log.error("import failed; the message will be retried",
+                      extra={"sqs_message_id": record.get("messageId"), "error": type(exc).__name__})
+            failures.append({"itemIdentifier": record.get("messageId", "")})
+    return {"batchItemFailures": failures}

@@ -1,0 +1,56 @@
+"""The import report staff read before anything is sent: counts, and bad rows by line number and reason.
+
+It holds no e-mail address and no personnummer: reasons are fixed sentences, cells are formula-safe.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from chalicelib.campaigns.cells import safe_cell
+from chalicelib.recipients import ImportResult, RowIssue
+
+MAX_REPORTED_ROWS = 100_000
+
+
+def counts(result: ImportResult) -> dict[str, int]:
+    return {
+        "rows": result.rows,
+        "deliverable": result.deliverable,
+        "duplicates": result.duplicates_merged,
+        "rejected": len(result.rejected),
+        "warnings": len(result.warnings),
+        "letters": len(result.letters),
+    }
+
+
+def rows_csv(result: ImportResult) -> str:
+    """line;kind;column;reason, sorted by line; Swedish Excel opens it (`;`, UTF-8 with BOM)."""
+    issues: list[tuple[RowIssue, str]] = (
+        [(i, "rejected") for i in result.rejected]
+        + [(i, "warning") for i in result.warnings]
+        + [(i, "letter") for i in result.letters]
+    )
+    issues.sort(key=lambda pair: (pair[0].line, pair[1]))
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(["line", "kind", "column", "reason"])
+    for issue, kind in issues[:MAX_REPORTED_ROWS]:
+        writer.writerow([issue.line, kind, safe_cell(issue.column), safe_cell(issue.reason)])
+    if len(issues) > MAX_REPORTED_ROWS:
+        writer.writerow(["", "", "", f"... and {len(issues) - MAX_REPORTED_ROWS} more"])
+    return out.getvalue()
+
+
+def summary_json(campaign: dict[str, Any]) -> str:
+    return json.dumps(campaign, ensure_ascii=False, indent=1, default=str)
+
+
+def first_problems(result: ImportResult, limit: int = 10) -> list[dict[str, Any]]:
+    """The first bad rows, for `notis status` (GOV.UK Notify shows the first errors by row)."""
+    issues = sorted(result.rejected + result.letters, key=lambda i: i.line)[:limit]
+    return [{"line": i.line, "column": i.column, "reason": i.reason} for i in issues]

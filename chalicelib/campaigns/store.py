@@ -1,0 +1,88 @@
+"""The campaign record in DynamoDB: created once per uploaded object, then moved through its states.
+
+States: importing -> queued | held | failed; held -> approved -> queued. The sender moves queued to sending
+and done through its counters. A redelivered notification finds the record and starts nothing new.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+IMPORTING, QUEUED, HELD, APPROVED, FAILED = "importing", "queued", "held", "approved", "failed"
+_SER, _DE = TypeSerializer(), TypeDeserializer()
+
+
+def campaign_key(campaign_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"campaign#{campaign_id}"}, "sk": {"S": "meta"}}
+
+
+@dataclass
+class CampaignStore:
+    client: Any  # boto3 DynamoDB client
+    table: str
+
+    def create(self, campaign_id: str, attributes: dict[str, Any]) -> bool:
+        """Create the record in state `importing`; False when it exists already (a redelivery or a retry)."""
+        item = {**campaign_key(campaign_id), **_attrs({**attributes, "campaign": campaign_id, "state": IMPORTING})}
+        try:
+            self.client.put_item(TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(pk)")
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def get(self, campaign_id: str) -> dict[str, Any] | None:
+        found = self.client.get_item(TableName=self.table, Key=campaign_key(campaign_id), ConsistentRead=True)
+        item = found.get("Item")
+        return {k: _DE.deserialize(v) for k, v in item.items()} if item else None
+
+    def update(self, campaign_id: str, values: dict[str, Any], *, expect_state: str | None = None) -> bool:
+        """Set `values`; with expect_state, only if the record is still in that state (False otherwise)."""
+        names = {f"#k{i}": k for i, k in enumerate(values)}
+        params: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": campaign_key(campaign_id),
+            "UpdateExpression": "SET " + ", ".join(f"#k{i} = :v{i}" for i in range(len(values))),
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": {f":v{i}": _SER.serialize(_plain(v)) for i, v in enumerate(values.values())},
+        }
+        if expect_state is not None:
+            params["ConditionExpression"] = "#state = :expected"
+            params["ExpressionAttributeNames"]["#state"] = "state"
+            params["ExpressionAttributeValues"][":expected"] = {"S": expect_state}
+        try:
+            self.client.update_item(**params)
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def list(self) -> list[dict[str, Any]]:
+        """Every campaign record (a scan: staff tooling only, never on a hot path)."""
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "FilterExpression": "sk = :meta AND begins_with(pk, :prefix)",
+            "ExpressionAttributeValues": {":meta": {"S": "meta"}, ":prefix": {"S": "campaign#"}},
+        }
+        while True:
+            page = self.client.scan(**kwargs)
+            items += [{k: _DE.deserialize(v) for k, v in item.items()} for item in page.get("Items", [])]
+            if "LastEvaluatedKey" not in page:
+                return sorted(items, key=lambda i: str(i.get("created_at", "")))
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, float):
+        from decimal import Decimal
+
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _attrs(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: _SER.serialize(_plain(v)) for k, v in values.items() if v is not None}

@@ -1,0 +1,86 @@
+"""What an upload is: the object an S3 notification names, and the incident and audience its key declares."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote_plus
+
+UPLOAD_KEY = re.compile(r"^uploads/(?P<incident>[^/]+)/(?P<audience>[^/]+)/(?P<name>[^/]+)$")
+
+
+@dataclass(frozen=True)
+class Upload:
+    bucket: str
+    key: str
+    version: str = ""
+    etag: str = ""
+    size: int = 0
+
+    @property
+    def campaign_id(self) -> str:
+        """Derived from the object, so a redelivered notification names the same campaign."""
+        identity = "\n".join((self.bucket, self.key, self.version or self.etag.strip('"')))
+        return "c" + hashlib.sha256(identity.encode()).hexdigest()[:20]
+
+
+@dataclass(frozen=True)
+class Approval:
+    """Staff approved a held campaign (`notis approve`): queue it now."""
+
+    campaign_id: str
+
+
+class BadKey(ValueError):
+    """An upload path that does not say which incident and audience it is for."""
+
+
+def parse_key(key: str) -> tuple[str, str]:
+    """(incident slug, audience) from `uploads/<incident>/<audience>/<file>`."""
+    match = UPLOAD_KEY.match(key)
+    if not match:
+        raise BadKey(
+            "The file must be uploaded as uploads/<incident>/<audience>/<file>.csv "
+            "(for example with: notis upload FILE --incident SLUG --audience customers)."
+        )
+    return match["incident"], match["audience"]
+
+
+def parse_message(body: str) -> list[Upload | Approval]:
+    """Uploads named by one import-queue message: an S3 notification, S3's test event, or an approval."""
+    try:
+        doc = json.loads(body)
+    except (TypeError, ValueError):
+        return []
+    if not isinstance(doc, dict):
+        return []
+    if doc.get("notis") == "approve" and isinstance(doc.get("campaign"), str):
+        return [Approval(doc["campaign"])]
+    if doc.get("Event") == "s3:TestEvent":
+        return []
+    found: list[Upload | Approval] = []
+    for record in doc.get("Records") or []:
+        upload = _upload(record)
+        if upload:
+            found.append(upload)
+    return found
+
+
+def _upload(record: Any) -> Upload | None:
+    if not isinstance(record, dict) or not str(record.get("eventName", "")).startswith("ObjectCreated"):
+        return None
+    s3 = record.get("s3") or {}
+    bucket = (s3.get("bucket") or {}).get("name")
+    obj = s3.get("object") or {}
+    if not bucket or not obj.get("key"):
+        return None
+    return Upload(
+        bucket=str(bucket),
+        key=unquote_plus(str(obj["key"])),  # S3 notifications carry keys quote_plus-encoded
+        version=str(obj.get("versionId") or ""),
+        etag=str(obj.get("eTag") or ""),
+        size=int(obj.get("size") or 0),
+    )
