@@ -38,8 +38,8 @@ EXPECTED_ACTIONS = {
         "sqs:GetQueueUrl", "sqs:SendMessage",
     },
     "SendNotificationsRole": LOGS | SECRET | {
-        "kms:Decrypt", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query",
-        "ses:SendEmail", "ses:SendRawEmail",
+        "kms:Decrypt", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+        "dynamodb:Query", "ses:SendEmail", "ses:SendRawEmail",
         "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes",
         "sqs:GetQueueUrl",
     },
@@ -403,8 +403,9 @@ def test_staff_policy_is_an_output_and_cannot_change_campaigns_or_delete(templat
     assert by_sid["ReadReports"]["Resource"]["Fn::Sub"].endswith("/reports/*")
     actions = {a for s in statements for a in _listify(s["Action"])}
     assert {"dynamodb:GetItem", "dynamodb:Query", "kms:GenerateDataKey", "sqs:StartMessageMoveTask"} <= actions
-    assert not {a for a in actions if a.startswith("dynamodb:") and not a.startswith(("dynamodb:Get", "dynamodb:Query",
-                                                                                          "dynamodb:Describe"))}
+    table_reads = {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan",
+                   "dynamodb:DescribeTable"}
+    assert {a for a in actions if a.startswith("dynamodb:")} <= table_reads
     assert "s3:DeleteObject" not in actions and "s3:GetObjectVersion" not in actions
 
 
