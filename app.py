@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from chalice import Chalice, Rate, Response
 
-from chalicelib import web
+from chalicelib import logs, web
 from chalicelib.config import load_settings
 from chalicelib.content.loader import ContentError
 
 app = Chalice(app_name="notis")
+logs.configure(app.log)  # JSON lines at INFO (Chalice's default is ERROR); `notis.*` loggers propagate here
 settings = load_settings()
 try:
     site = web.load_site()
