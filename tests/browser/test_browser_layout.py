@@ -1,0 +1,51 @@
+"""The page as it lands on a phone and a desktop: fits the screen, styled under its CSP, screenshots for review."""
+
+from __future__ import annotations
+
+import pytest
+from browser_harness import full_page_png, open_page
+
+# What overflows the viewport, if anything: the reader would have to scroll sideways to read it.
+WIDEST = """
+const limit = arguments[0];
+return [...document.querySelectorAll('body *')]
+  .filter(e => e.getBoundingClientRect().right > limit + 0.5)
+  .slice(0, 8)
+  .map(e => `<${e.tagName.toLowerCase()} class="${e.className}"> right=${Math.round(e.getBoundingClientRect().right)}`);
+"""
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+@pytest.mark.parametrize("width", [320, 375, 1280])
+def test_page_fits_the_screen_without_sideways_scrolling(browser, server, screenshot_dir, width, lang):
+    open_page(browser, f"{server.origin}/?lang={lang}", width)
+    scroll_width, inner_width, page_lang = browser.execute_script(
+        "return [document.documentElement.scrollWidth, innerWidth, document.documentElement.lang]")
+    assert page_lang == lang
+    # A phone zooms out to fit a too-wide page (innerWidth grows), so both figures must stay at the screen's width.
+    assert scroll_width <= inner_width == width, (
+        f"the {lang} page on a {width} px screen is {scroll_width} px wide (viewport {inner_width} px): it scrolls "
+        "sideways or shrinks to fit; too wide: " + "; ".join(browser.execute_script(WIDEST, width)))
+    if width in (375, 1280):
+        (screenshot_dir / f"{lang}-{width}.png").write_bytes(full_page_png(browser, width))
+
+
+def test_inline_stylesheet_is_applied_under_the_content_security_policy(browser, server):
+    open_page(browser, f"{server.origin}/", 375)
+    border, skip_left = browser.execute_script("""
+        return [getComputedStyle(document.querySelector('nav a')).borderTopStyle,
+                document.querySelector('.skip').getBoundingClientRect().left];""")
+    assert border == "solid", "the page is unstyled: the CSP hash no longer matches the inlined style.css"
+    assert skip_left < 0, "the skip link shows before it is focused: the stylesheet did not apply"
+    refused = [e["message"] for e in browser.get_log("browser") if "Content Security Policy" in e["message"]]
+    assert refused == [], "the browser refused part of the page under its own CSP:\n" + "\n".join(refused)
+
+
+def test_text_is_large_enough_to_read_on_a_phone(browser, server):
+    open_page(browser, f"{server.origin}/", 375)
+    smallest = browser.execute_script("""
+        const sizes = [...document.querySelectorAll('main *')]
+          .filter(e => [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim()))
+          .map(e => parseFloat(getComputedStyle(e).fontSize));
+        return Math.min(...sizes);""")
+    assert smallest >= 13, f"some text in main is {smallest} px: too small to read on a phone"
