@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 8000
 
-.PHONY: run test lint package clean bench
+.PHONY: run test lint package clean bench browser-deps screenshots
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,7 +17,7 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 run: $(STAMP)
 	PORT=$(PORT) $(PY) -m notis_cli.stack
 
-test: $(STAMP)
+test: $(STAMP) browser-deps
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
@@ -35,3 +35,23 @@ package: $(STAMP)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis
+
+# Browser tests (tests/browser/): Debian's Chromium + ChromeDriver, and axe-core from npm (package-lock.json).
+# Installs without prompts on a fresh CI machine (as root, or through sudo otherwise); never downloads a browser.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+AXE := node_modules/axe-core/axe.min.js
+
+browser-deps: $(AXE)
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+	  echo "installing Debian's chromium and chromium-driver for the browser tests"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium chromium-driver; \
+	fi
+
+$(AXE): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+# Rewrite the committed screenshots (docs/screenshots/: sv/en at 375 and 1280 px, full page; print-sv.pdf).
+screenshots: $(STAMP) browser-deps
+	NOTIS_SCREENSHOTS=docs/screenshots $(PY) -m pytest -q tests/browser/test_browser_layout.py tests/browser/test_browser_print.py
