@@ -4,8 +4,9 @@ Item layout (docs/internals.md): pk `send#<send-id>`, sk `r#<recipient-key>`, st
 failed, delivered, bounced, complained, suppressed. A claim is a conditional update that succeeds only when
 nobody holds the entry (no item, or a claim whose lease has run out); the claimer's random `owner` token makes
 its later mark-sent/mark-failed/release apply only if the claim is still its own. Counters on the campaign
-item move in the same transaction as the state change, so a redelivered event or a retried mark never counts
-twice. Only pseudonymous keys are stored here: never an address or a name.
+item are added only after a state change that happened, so a redelivered event or a retried mark never counts
+twice (a crash between the two writes can leave a counter one short: the ledger is the truth).
+Only pseudonymous keys are stored here: never an address or a name.
 """
 
 from __future__ import annotations
@@ -292,39 +293,37 @@ class Ledger:
         )
 
     def _transaction(self, first: dict[str, Any], send_id: str, counters: dict[str, int]) -> bool:
-        """The state change plus the counter ADD, atomically; False when the condition did not hold."""
-        op = next(iter(first.values()))
+        """The conditional state change, then (only if it happened) the counter ADD; False if the condition failed.
+
+        Not one TransactWriteItems on purpose: the ledger entry is the truth and the counters are a progress
+        view, so a crash between the two writes can leave a counter one short, never one over; `notis status`
+        and `notis evidence` recount from the ledger. (A transaction would double the write cost per e-mail.)
+        """
+        kind, op = next(iter(first.items()))
         # DynamoDB rejects names that the expressions do not use.
         used = op.get("UpdateExpression", "") + " " + op.get("ConditionExpression", "")
         op["ExpressionAttributeNames"] = {k: v for k, v in op.get("ExpressionAttributeNames", {}).items() if k in used}
         if not op["ExpressionAttributeNames"]:
             del op["ExpressionAttributeNames"]
-        items = [first]
-        if counters:
-            items.append(
-                {
-                    "Update": {
-                        "TableName": self.table,
-                        "Key": _attrs(counters_key(send_id)),
-                        "UpdateExpression": "ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(counters))),
-                        "ExpressionAttributeNames": {f"#c{i}": name for i, name in enumerate(counters)},
-                        "ExpressionAttributeValues": {f":c{i}": {"N": str(n)} for i, n in enumerate(counters.values())},
-                    }
-                }
-            )
         try:
-            if len(items) == 1:
-                self.client.update_item(**op) if "Update" in first else self.client.put_item(**op)
+            if kind == "Update":
+                self.client.update_item(**op)
             else:
-                self.client.transact_write_items(TransactItems=items)
+                self.client.put_item(**op)
         except self.client.exceptions.ConditionalCheckFailedException:
             return False
-        except self.client.exceptions.TransactionCanceledException as exc:
-            reasons = exc.response.get("CancellationReasons", [])
-            if any(r.get("Code") == "ConditionalCheckFailed" for r in reasons):
-                return False
-            raise
+        if counters:
+            self.add_counters(send_id, counters)
         return True
+
+    def add_counters(self, send_id: str, counters: dict[str, int]) -> None:
+        self.client.update_item(
+            TableName=self.table,
+            Key=_attrs(counters_key(send_id)),
+            UpdateExpression="ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(counters))),
+            ExpressionAttributeNames={f"#c{i}": name for i, name in enumerate(counters)},
+            ExpressionAttributeValues={f":c{i}": {"N": str(n)} for i, n in enumerate(counters.values())},
+        )
 
 
 def _key(send_id: str, key: str) -> dict[str, Any]:
