@@ -166,3 +166,24 @@ def test_peak_memory_grows_with_addresses_not_file_size() -> None:
     assert result.rows == count and result.deliverable == 10
     assert result.duplicates_merged == count - 10
     assert peak < 2 * 1024 * 1024 < size / 4, (peak, size)
+
+
+def test_store_behaves_as_a_mapping_in_file_order() -> None:
+    result = collect(rows_of(("A", "a@x.se"), ("B", "B@x.se"), ("A2", "A@X.se"), ("C", "c@x.se")), hmac_key=KEY)
+    store = result.recipients
+    keys = [recipient_key(e, KEY) for e in ("a@x.se", "b@x.se", "c@x.se")]
+    assert list(store) == keys == [k for k, _ in store.items()]
+    assert [(r.email, r.names, r.lines) for r in store.values()] == [
+        ("a@x.se", ["A", "A2"], [2, 4]),
+        ("B@x.se", ["B"], [3]),
+        ("c@x.se", ["C"], [5]),
+    ]
+    assert keys[1] in store and "nope" not in store and len(store) == 3
+    assert store[keys[1]].to_message() == {"key": keys[1], "email": "B@x.se", "names": ["B"], "lang": "sv"}
+    assert dict(store.items()) == {k: store[k] for k in keys}
+
+
+def test_names_with_any_characters_survive_the_compact_store() -> None:
+    weird = "Ann\x1f\u2028 \"'; =1+1 <b>"
+    (r,) = collect([Row(2, "a@x.se", weird, lang="en")], hmac_key=KEY).recipients.values()
+    assert (r.names, r.lang, r.lines, r.row_count) == ([weird], "en", [2], 1)

@@ -218,3 +218,15 @@ def test_rows_are_not_read_when_header_is_unusable() -> None:
     with pytest.raises(UnusableFile) as info:
         iter_rows(io.BytesIO(b"Namn;Telefon\nAnna;070\n"), max_bytes=MAX)
     assert info.value.code == "no_email_column"
+
+
+def test_unknown_columns_after_known_ones_are_ignored() -> None:
+    text = "E-post;Kundnummer;Övrigt\nx@y.se;12345;Hemlig anteckning\n"
+    (row,) = iter_rows(io.BytesIO(text.encode()), max_bytes=MAX)
+    assert row == Row(2, "x@y.se")
+
+
+def test_several_address_lines_are_joined() -> None:
+    text = "E-post;Adress 1;Adress 2;Postnr;Ort\nx@y.se;Lgh 1101;Storgatan 1;111 22;Kiruna\ny@y.se;;;;Kiruna\n"
+    rows = list(iter_rows(io.BytesIO(text.encode()), max_bytes=MAX))
+    assert [r.postal_address for r in rows] == ["Lgh 1101, Storgatan 1, 111 22 Kiruna", "Kiruna"]

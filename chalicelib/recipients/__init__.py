@@ -10,11 +10,15 @@ Interface (everything the import handler and the CLI need):
         physical line (header = line 1) where the record starts; `lang` is "sv"/"en" when recognised, the raw
         cell when not, None when empty or there is no language column.
     collect(rows, *, hmac_key: bytes, default_lang: str = "sv") -> ImportResult
-        ImportResult(rows, recipients: dict[key, Recipient] in file order, duplicates_merged,
-                     rejected: list[RowIssue], warnings: list[RowIssue], letters: list[RowIssue]; .deliverable)
-        Recipient(key, email, names, lang, lines (first 100), row_count; .to_message())
+        ImportResult(recipients: RecipientStore, rows, duplicates_merged, rejected: list[RowIssue],
+                     warnings: list[RowIssue], letters: list[RowIssue]; .deliverable == len(recipients))
+        RecipientStore: a read-only Mapping[key, Recipient] in file order, compact (about 200 bytes per address);
+            iterate .values() / .items() (cheap); a lookup by key builds an index on first use.
+        Recipient(key, email, names, lang, lines (the first 100), row_count; .to_message() for the send queue).
+            Treat it as read-only: single-row recipients are built on the fly by values().
         RowIssue(line, reason, column): reason is a fixed sentence, never a value from the file.
         An invalid address is both rejected and on the letter list; an empty one only on the letter list.
+        Every row is accounted for: rows == deliverable + duplicates_merged + len(letters).
     read_recipients(stream, *, max_bytes, hmac_key, default_lang="sv") -> ImportResult   (the two above)
     recipient_key(email: str, hmac_key: bytes) -> str        hex HMAC-SHA256 of the lower-cased address
     normalise_email(raw: str) -> str                          raises InvalidEmail(reason)
@@ -29,11 +33,12 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
-from chalicelib.recipients.collect import ImportResult, Recipient, RowIssue, collect
+from chalicelib.recipients.collect import ImportResult, RowIssue, collect
 from chalicelib.recipients.email import InvalidEmail, normalise_email
 from chalicelib.recipients.errors import UnusableFile
 from chalicelib.recipients.personnummer import validate_personnummer
 from chalicelib.recipients.pseudonym import recipient_key
+from chalicelib.recipients.store import Recipient, RecipientStore
 from chalicelib.recipients.table import Row, iter_rows
 
 
@@ -46,6 +51,7 @@ __all__ = [
     "ImportResult",
     "InvalidEmail",
     "Recipient",
+    "RecipientStore",
     "Row",
     "RowIssue",
     "UnusableFile",

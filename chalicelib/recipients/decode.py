@@ -152,8 +152,8 @@ def _decode_guess(reader: _Reader, data: bytes) -> Iterator[str]:
             else:
                 if ascii_so_far and not text.isascii():
                     ascii_so_far = False
+        lines += data.count(b"\n")  # a newline is one byte in both encodings, never inside a sequence
         if text:
-            lines += text.count("\n")
             yield text
         if final:
             return

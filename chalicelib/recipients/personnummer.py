@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import calendar
 import re
 
-_FORMAT = re.compile(r"(\d{2})?(\d{2})(\d{2})(\d{2})([-+]?)(\d{4})")
+_FORMAT = re.compile(r"(\d{2})?(\d{2})(\d{2})(\d{2})[-+]?(\d{4})")
+_DAYS = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+_DOUBLED = {str(d): (2 * d if d < 5 else 2 * d - 9) for d in range(10)}
 
 WRONG_LENGTH = "the personnummer is not 10 or 12 digits (ÅÅMMDD-NNNN or ÅÅÅÅMMDDNNNN)"
 BAD_DATE = "the personnummer does not start with a valid date of birth"
@@ -14,39 +15,36 @@ BAD_CHECK_DIGIT = "the personnummer's check digit is wrong (a digit may be misty
 
 def luhn_ok(digits: str) -> bool:
     """Luhn over the ten digits YYMMDDNNNC."""
-    total = 0
-    for i, ch in enumerate(digits):
-        d = ord(ch) - 48
-        if i % 2 == 0:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
+    total = sum(map(_DOUBLED.__getitem__, digits[0::2])) + sum(map(int, digits[1::2]))
     return total % 10 == 0
+
+
+def _leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
 
 
 def validate_personnummer(value: str) -> str | None:
     """None when valid (or empty); else a reason without the number in it."""
-    text = value.strip().replace(" ", "")
-    if not text:
-        return None
-    m = _FORMAT.fullmatch(text)
+    m = _FORMAT.fullmatch(value)
     if m is None:
-        return WRONG_LENGTH
-    century, yy, mm, dd, _sign, serial = m.groups()
+        text = value.strip().replace(" ", "")
+        if not text:
+            return None
+        m = _FORMAT.fullmatch(text)
+        if m is None:
+            return WRONG_LENGTH
+    century, yy, mm, dd, serial = m.groups()
     month, day = int(mm), int(dd)
     if day > 60:
         day -= 60  # samordningsnummer
-    if not 1 <= month <= 12 or day < 1:
+    if not 1 <= month <= 12 or not 1 <= day <= _DAYS[month]:
         return BAD_DATE
-    if century is not None:
-        if century not in ("18", "19", "20"):
+    if century is not None and century not in ("18", "19", "20"):
+        return BAD_DATE
+    if month == 2 and day == 29:
+        # Without a century, 29 February is possible whenever the two digits are a multiple of 4 (2000 was leap).
+        if not (_leap(int(century + yy)) if century is not None else int(yy) % 4 == 0):
             return BAD_DATE
-        last = calendar.monthrange(int(century + yy), month)[1]
-    else:
-        last = calendar.monthrange(2000 if int(yy) % 4 == 0 else 2001, month)[1]
-    if day > last:
-        return BAD_DATE
     if not luhn_ok(yy + mm + dd + serial):
         return BAD_CHECK_DIGIT
     return None

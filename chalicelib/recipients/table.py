@@ -99,20 +99,6 @@ def _no_email_column(header: list[str]) -> UnusableFile:
     )
 
 
-def _cell(record: list[str], indexes: list[int] | None) -> str:
-    if not indexes:
-        return ""
-    i = indexes[0]
-    return record[i].strip() if i < len(record) else ""
-
-
-def _join(record: list[str], indexes: list[int] | None, sep: str) -> str:
-    if not indexes:
-        return ""
-    n = len(record)
-    return sep.join(v for v in (record[i].strip() for i in indexes if i < n) if v)
-
-
 def iter_rows(stream: BinaryIO, *, max_bytes: int) -> Iterator[Row]:
     """Stream Rows from a CSV file. Raises UnusableFile before the first row (format, header) or midway."""
     lines = iter_lines(iter_text(stream, max_bytes=max_bytes))
@@ -131,12 +117,20 @@ def iter_rows(stream: BinaryIO, *, max_bytes: int) -> Iterator[Row]:
 
 
 def _rows(lines: Iterator[str], delimiter: str, cols: dict[str, list[int]], base: int) -> Iterator[Row]:
-    email_i = cols[h.EMAIL][0]
-    name_c, first_c, last_c = cols.get(h.NAME), cols.get(h.FIRST), cols.get(h.LAST)
-    pnr_c, phone_c, lang_c = cols.get(h.PNR), cols.get(h.PHONE), cols.get(h.LANG)
-    co_c, street_c, post_c, city_c = cols.get(h.CARE_OF), cols.get(h.STREET), cols.get(h.POSTCODE), cols.get(h.CITY)
-    has_address = bool(co_c or street_c or post_c or city_c)
-    has_first_last = bool(first_c or last_c)
+    width = max(i for indexes in cols.values() for i in indexes) + 1
+    pad = [""] * width
+    none = -1  # every record gets an empty cell appended, so a missing column reads as ""
+
+    def first(role: str) -> int:
+        return cols[role][0] if role in cols else none
+
+    email_i, name_i, first_i, last_i = first(h.EMAIL), first(h.NAME), first(h.FIRST), first(h.LAST)
+    pnr_i, phone_i, lang_i = first(h.PNR), first(h.PHONE), first(h.LANG)
+    co_i, post_i, city_i = first(h.CARE_OF), first(h.POSTCODE), first(h.CITY)
+    streets = cols.get(h.STREET, [])
+    street_i = streets[0] if len(streets) == 1 else none
+    many_streets = streets if len(streets) > 1 else None
+    has_address = bool(streets) or any(i != none for i in (co_i, post_i, city_i))
 
     reader = csv.reader(chain(lines, (_EOF,)), delimiter=delimiter, strict=False)
     consumed = 0
@@ -156,40 +150,47 @@ def _rows(lines: Iterator[str], delimiter: str, cols: dict[str, list[int]], base
         start = base + consumed + 1
         span = reader.line_num - consumed
         consumed = reader.line_num
-        if not record or not any(record):
-            continue
-        if span > MAX_RECORD_LINES or any(_EOF in cell for cell in record):
+        if not any(record):
+            continue  # blank lines and Excel's ';;;;' rows
+        if span > MAX_RECORD_LINES or _EOF in record[-1]:  # an unclosed quote swallows up to the end marker
             if record == [_EOF]:
                 return
-            at_end = any(_EOF in cell for cell in record)
-            where = "before the end of the file" if at_end else f"within {MAX_RECORD_LINES} lines"
+            where = "before the end of the file" if _EOF in record[-1] else f"within {MAX_RECORD_LINES} lines"
             raise UnusableFile(
                 "unclosed_quote",
                 f'Line {start} has a quotation mark (") that opens a value which does not end {where}. '
                 "Check that line for a stray quotation mark, or save the file again from Excel.",
                 line=start,
             )
-        n = len(record)
-        email = record[email_i].strip() if email_i < n else ""
-        name = _cell(record, name_c)
-        if not name and has_first_last:
-            name = " ".join(v for v in (_cell(record, first_c), _cell(record, last_c)) if v)
+        if len(record) < width:
+            record += pad[len(record) :]
+        record.append("")
+        name = record[name_i].strip()
+        if not name:
+            given, family = record[first_i].strip(), record[last_i].strip()
+            name = f"{given} {family}" if given and family else given or family
         address = ""
         if has_address:
-            care_of = _cell(record, co_c)
+            care_of = record[co_i].strip()
             if care_of and not care_of.lower().startswith("c/o"):
                 care_of = "c/o " + care_of
-            town = " ".join(v for v in (_cell(record, post_c), _cell(record, city_c)) if v)
-            address = ", ".join(v for v in (care_of, _join(record, street_c, ", "), town) if v)
-        lang = None
-        if lang_c:
-            raw = _cell(record, lang_c)
-            if raw:
-                lang = LANGUAGE_VALUES.get(raw.lower(), raw)
-        pnr = _cell(record, pnr_c)
-        phone = _cell(record, phone_c)
+            if many_streets:
+                street = ", ".join(v for v in (record[i].strip() for i in many_streets) if v)
+            else:
+                street = record[street_i].strip()
+            postcode, city = record[post_i].strip(), record[city_i].strip()
+            town = f"{postcode} {city}" if postcode and city else postcode or city
+            address = (
+                ", ".join(v for v in (care_of, street, town) if v)
+                if care_of
+                else (f"{street}, {town}" if street and town else street or town)
+            )
+        lang = record[lang_i].strip() or None
+        if lang is not None:
+            lang = LANGUAGE_VALUES.get(lang.lower(), lang)
+        email, pnr, phone = record[email_i].strip(), record[pnr_i].strip(), record[phone_i].strip()
         if not (email or name or pnr or phone or address or lang) and not "".join(record).strip():
-            continue  # a blank line, or one of Excel's ';;;;' rows
+            continue  # only whitespace
         yield Row(start, email, name, pnr, phone, address, lang)
 
 
