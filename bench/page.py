@@ -5,9 +5,12 @@ Prints, each against a baseline measured in the same run (these machines are noi
   `python -c "import boto3"` (goal: below import boto3 alone, i.e. no boto3 on the page path);
 - warm requests per second through the app's Lambda handler, against a Chalice handler returning a constant
   (goal: at least half of the constant handler: render once per content version and language);
-- the first visit's transfer (HTML with its inline CSS, compressed; no JavaScript): goal under 30 KB.
+- the first visit's transfer (HTML with its inline CSS, compressed; no JavaScript): goal under 30 KB;
+  with --browser, also as headless Chromium receives it from `chalice local` (CDP Network events: bytes on the wire,
+  headers included, for every request the visit makes), asserting that no JavaScript is loaded.
 
-Run: .venv/bin/python bench/page.py [--runs N] [--requests N]
+Run: .venv/bin/python bench/page.py [--runs N] [--requests N] [--browser]
+(--browser needs Debian's chromium and chromium-driver: `make browser-deps`.)
 """
 
 from __future__ import annotations
@@ -84,10 +87,49 @@ def transfer() -> tuple[int, int]:
     return len(body), len(gzip.compress(body, 9))
 
 
+def browser_transfer() -> list[dict]:
+    """Every request of a first visit to `/` in headless Chromium: url, resource type, bytes received on the wire."""
+    sys.path.insert(0, str(ROOT / "tests" / "browser"))
+    from browser_harness import app_server, chromium, network_events
+
+    with app_server() as server, chromium(network_log=True) as driver:
+        driver.get("about:blank")
+        network_events(driver)  # forget the browser's own start-up page
+        driver.get(server.origin + "/")
+        events: list[dict] = []
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:  # the favicon request comes after the load event
+            time.sleep(0.3)
+            fresh = network_events(driver)
+            events += fresh
+            done = {e["params"].get("requestId") for e in events if e["method"] in FINISHED}
+            started = {e["params"].get("requestId") for e in events if e["method"] == "Network.requestWillBeSent"}
+            if events and not fresh and started <= done:
+                break
+    requests: dict[str, dict] = {}
+    for e in events:
+        if "requestId" not in e["params"]:
+            continue
+        params, entry = e["params"], requests.setdefault(e["params"]["requestId"], {"bytes": 0, "type": "?"})
+        if e["method"] == "Network.requestWillBeSent":
+            entry.update(url=params["request"]["url"].removeprefix(server.origin), type=params.get("type", "?"))
+        elif e["method"] == "Network.responseReceived":
+            entry.update(type=params["type"], status=params["response"]["status"],
+                         encoding=params["response"]["headers"].get("Content-Encoding", "none"))
+        elif e["method"] == "Network.loadingFinished":
+            entry["bytes"] = int(params["encodedDataLength"])
+    return [r for r in requests.values() if "url" in r]
+
+
+FINISHED = ("Network.loadingFinished", "Network.loadingFailed")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=9, help="fresh processes per cold-start measurement")
     parser.add_argument("--requests", type=int, default=20000, help="warm requests per handler")
+    parser.add_argument("--browser", action="store_true",
+                        help="also measure the first visit's transfer in headless Chromium (make browser-deps)")
     args = parser.parse_args()
 
     print(f"cold start, median of {args.runs} fresh processes (ms)")
@@ -117,6 +159,18 @@ def main() -> None:
     raw, compressed = transfer()
     print("first visit transfer (HTML with inline CSS; no JavaScript, no other request)")
     print(f"  uncompressed {raw / 1024:6.1f} KB   gzip -9 {compressed / 1024:5.1f} KB   (goal < 30 KB compressed)")
+    if args.browser:
+        requests = browser_transfer()
+        scripts = [r["url"] for r in requests if r["type"] == "Script"]
+        assert not scripts, f"the first visit loaded JavaScript: {scripts}"
+        page = [r for r in requests if r["type"] in ("Document", "Stylesheet")]
+        total = sum(r["bytes"] for r in page)
+        encodings = "/".join(sorted({r.get("encoding", "?") for r in page}))
+        print(f"  in Chromium  {total / 1024:6.1f} KB   HTML+CSS on the wire, headers included, {len(page)} request(s),"
+              f" Content-Encoding: {encodings}; no JavaScript")
+        print(f"  (chalice local does not compress: ratio to gzip -9 {total / compressed:.2f}; every request:)")
+        for r in requests:
+            print(f"    {r['type']:<10} {r.get('status', '-')!s:>4} {r['bytes'] / 1024:6.1f} KB  {r['url']}")
 
 
 if __name__ == "__main__":
