@@ -1,0 +1,45 @@
+"""Reading a campaign and its ledger for the staff commands (status, letters, evidence)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from notis_cli.commands._common import describe_target
+
+
+def register(sub: Any) -> None:
+    """Not a command (the CLI discovers every module here)."""
+
+
+class Context:
+    """Settings, clients and the ledger for one command run; says on stderr which AWS it talks to."""
+
+    def __init__(self) -> None:
+        from chalicelib import aws
+        from chalicelib.campaigns.store import CampaignStore
+        from chalicelib.config import load_settings
+        from chalicelib.sending.ledger import Ledger
+
+        self.settings = load_settings()
+        describe_target()
+        self.ddb = aws.client("dynamodb")
+        self.campaigns = CampaignStore(self.ddb, self.settings.table)
+        self.ledger = Ledger(self.ddb, self.settings.table)
+
+    def campaign(self, campaign_id: str) -> dict[str, Any] | None:
+        item = self.campaigns.get(campaign_id)
+        if item is None:
+            print(f"notis: no campaign {campaign_id!r} (see notis status)", file=sys.stderr)
+        return item
+
+    def dlq_depth(self) -> int | None:
+        from chalicelib import aws
+
+        try:
+            sqs = aws.client("sqs")
+            url = sqs.get_queue_url(QueueName=self.settings.send_dlq)["QueueUrl"]
+            attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+            return int(attrs["Attributes"]["ApproximateNumberOfMessages"])
+        except Exception:
+            return None

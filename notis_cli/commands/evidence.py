@@ -1,0 +1,33 @@
+"""`notis evidence CAMPAIGN [--json]`: what the supervisory authority asks for, with no personal data."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+from notis_cli.commands._sendview import Context
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "evidence", help="when sending started and ended, counts and the message-id log (no personal data)"
+    )
+    p.add_argument("campaign", help="campaign id")
+    p.add_argument("--json", action="store_true", help="machine-readable JSON instead of text")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from chalicelib.sending.status import evidence, evidence_text
+
+    ctx = Context()
+    item = ctx.campaign(args.campaign)
+    if item is None:
+        return 1
+    doc = evidence(item, ctx.ledger.entries(args.campaign), now=time.time())
+    print(
+        json.dumps(doc, ensure_ascii=False, indent=2) if args.json else evidence_text(doc),
+        end="\n" if args.json else "",
+    )
+    return 0

@@ -1,0 +1,108 @@
+"""`notis status [CAMPAIGN] [--watch]`: campaigns, or one campaign's progress, DLQ depth, rate and time left.
+
+Counts come from the ledger (the truth), never an address: the view is safe to paste into a ticket.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any
+
+from notis_cli.commands._sendview import Context
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("status", help="list campaigns, or show one campaign's sending progress")
+    p.add_argument("campaign", nargs="?", help="campaign id (c + 20 hex digits); omit to list campaigns")
+    p.add_argument("--watch", action="store_true", help="keep a live progress bar until done (Ctrl-C stops)")
+    p.add_argument("--interval", type=float, default=2.0, help=argparse.SUPPRESS)
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    ctx = Context()
+    if not args.campaign:
+        return _list(ctx)
+    if ctx.campaign(args.campaign) is None:
+        return 1
+    if not args.watch:
+        print(render(ctx, args.campaign))
+        return 0
+    return watch(ctx, args.campaign, interval=args.interval)
+
+
+def _list(ctx: Context) -> int:
+    campaigns = ctx.campaigns.list()
+    if not campaigns:
+        print("no campaigns yet")
+        return 0
+    print(f"{'campaign':23} {'state':9} {'incident':28} {'audience':12} {'deliverable':>11} {'sent':>7} {'letters':>7}")
+    for item in campaigns:
+        counts = item.get("counts") or {}
+        cid = str(item.get("campaign") or str(item.get("pk", "")).removeprefix("campaign#"))
+        print(
+            f"{cid:23} {item.get('state', ''):9} {str(item.get('incident', ''))[:28]:28} "
+            f"{str(item.get('audience', ''))[:12]:12} {int(counts.get('deliverable', 0)):>11} "
+            f"{int(item.get('sent', 0)):>7} {int(counts.get('letters', 0)) + int(item.get('mail_letters', 0)):>7}"
+        )
+    return 0
+
+
+def snapshot(ctx: Context, campaign_id: str) -> Any:
+    from chalicelib.sending.status import send_status
+
+    item = ctx.campaigns.get(campaign_id) or {}
+    return send_status(
+        item, ctx.ledger.entries(campaign_id), now=time.time(), configured_rate=ctx.settings.max_send_rate
+    )
+
+
+def render(ctx: Context, campaign_id: str) -> str:
+    from chalicelib.sending.status import format_duration
+
+    s = snapshot(ctx, campaign_id)
+    dlq = ctx.dlq_depth()
+    lines = [
+        f"campaign   {s.campaign}  ({s.incident} / {s.audience}, {s.state or 'unknown state'})",
+        f"recipients {s.recipients}",
+        f"queued     {s.queued}    in flight {s.in_flight}",
+        f"sent       {s.sent}    delivered {s.delivered}    bounced {s.bounced}    complained {s.complained}",
+        f"failed     {s.failed}    suppressed {s.suppressed}    letters {s.letters}",
+        f"rate       {s.rate:.1f}/s (configured {ctx.settings.max_send_rate:g}/s)    time left "
+        f"{'done' if s.done else format_duration(s.time_left)}",
+        f"send DLQ   {'unknown' if dlq is None else dlq} message(s) (all campaigns; notis redrive {s.campaign})",
+    ]
+    return "\n".join(lines)
+
+
+def bar(done: int, total: int, width: int = 30) -> str:
+    filled = int(width * done / total) if total else width
+    return "[" + "#" * filled + "." * (width - filled) + f"] {done}/{total}"
+
+
+def watch(ctx: Context, campaign_id: str, *, interval: float, out: Any = None) -> int:
+    """Redraw one progress line until nothing is queued or in flight; Ctrl-C ends it quietly."""
+    from chalicelib.sending.status import format_duration
+
+    out = out or sys.stdout
+    tty = out.isatty()
+    try:
+        while True:
+            s = snapshot(ctx, campaign_id)
+            settled = s.sent + s.failed + s.suppressed
+            line = (
+                f"{bar(settled, s.recipients)}  {s.rate:.1f}/s  left {format_duration(s.time_left)}  "
+                f"failed {s.failed}  letters {s.letters}"
+            )
+            out.write(("\r" + line + "\x1b[K") if tty else line + "\n")
+            out.flush()
+            if s.done:
+                out.write("\n" if tty else "")
+                print(render(ctx, campaign_id), file=out)
+                return 0
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        out.write("\n")
+        return 130
