@@ -106,6 +106,6 @@ def ses_events(event) -> None:
 @app.schedule(Rate(5, unit=Rate.MINUTES))
 def tick(event) -> dict:
     """Due follow-ups, update notices, stale claims, retention purge, daily digest."""
-    from chalicelib.handlers import handle_tick
+    from chalicelib.followups.handler import handle_tick
 
     return handle_tick(settings)
