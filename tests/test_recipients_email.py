@@ -45,8 +45,8 @@ def test_any_cell_gives_an_address_or_a_reason_without_it(cell: str) -> None:
         reason = str(exc)
         assert reason == NO_ADDRESS or reason.startswith("the e-mail address is not valid: ")
         stripped = cell.strip()
-        if len(stripped) >= 3:
-            assert stripped not in reason
+        if len(stripped) >= 3 and not set(stripped) <= set("abcdefghijklmnopqrstuvwxyz @-.'"):
+            assert stripped not in reason  # (plain lower-case words may occur in the fixed sentences)
         assert "'" not in reason and "@" not in reason.replace("@-sign", "").replace("missing @", "").replace(
             "more than one @", ""
         )
