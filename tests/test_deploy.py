@@ -47,7 +47,8 @@ EXPECTED_ACTIONS = {
         "kms:Decrypt", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query",
     },
     "TickRole": LOGS | SECRET | {
-        "s3:ListBucket", "s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObject", "kms:Decrypt",
+        "s3:ListBucket", "s3:ListBucketVersions", "s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObject",
+        "s3:DeleteObjectVersion", "kms:Decrypt",
         "dynamodb:Query", "dynamodb:Scan", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
         "dynamodb:DeleteItem", "sqs:SendMessage", "sqs:GetQueueUrl", "sqs:GetQueueAttributes",
         "ses:SendEmail", "ses:SendRawEmail",
