@@ -61,13 +61,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def app_server(timeout: float = 30.0) -> Iterator[Server]:
-    """`chalice local` serving app.py on a free port in a subprocess; stopped (terminate, then kill) on exit."""
+def app_server(content_dir: Path | None = None, timeout: float = 30.0) -> Iterator[Server]:
+    """`chalice local` serving app.py on a free port in a subprocess; stopped (terminate, then kill) on exit.
+
+    content_dir serves other incidents than the packaged demo (NOTIS_CONTENT_DIR).
+    """
     port = free_port()
     chalice = Path(sys.executable).with_name("chalice")
     command = [str(chalice), "local", "--host", "127.0.0.1", "--port", str(port), "--no-autoreload"]
     log = tempfile.TemporaryFile()
-    process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    env = dict(os.environ, NOTIS_CONTENT_DIR=str(content_dir)) if content_dir else None
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     origin = f"http://127.0.0.1:{port}"
     try:
         _wait_until_serving(origin, process, log, timeout)
