@@ -225,3 +225,14 @@ def test_campaign_id_derives_from_the_object():
     assert a.campaign_id == Upload("b", "uploads/x/customers/a.csv", version="v1", size=9).campaign_id
     assert a.campaign_id != Upload("b", "uploads/x/customers/a.csv", version="v2").campaign_id
     assert Upload("b", "k", etag='"e1"').campaign_id == Upload("b", "k", etag="e1").campaign_id
+
+
+def test_a_shared_mailbox_listed_for_hundreds_still_fits_the_queue(aws):
+    rows = "".join(f"Elev Nummer{i};skolan@example.se\r\n" for i in range(800))
+    rows += "".join(f"Person {i};p{i}@example.se\r\n" for i in range(120))
+    upload(aws, ("Namn;E-post\r\n" + rows).encode())
+    drain_import_queue(aws)
+    recipients = [r for m in send_queue(aws) for r in m["recipients"]]
+    school = next(r for r in recipients if r["email"] == "skolan@example.se")
+    assert len(school["names"]) == 10 and school["more_names"] == 790
+    assert len(recipients) == 121

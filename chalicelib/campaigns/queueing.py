@@ -9,6 +9,8 @@ from typing import Any
 
 RECIPIENTS_PER_MESSAGE = 50
 ENTRIES_PER_BATCH = 10
+MAX_BATCH_BYTES = 200_000  # SQS allows 256 KiB per batch in all; keep a margin
+MAX_NAMES = 10  # the greeting names up to six people; a shared mailbox listed for hundreds gets a plain one
 MAX_ATTEMPTS = 5
 
 
@@ -16,6 +18,9 @@ def messages(header: dict[str, Any], recipients: Iterable[dict[str, Any]]) -> It
     """Send-queue bodies (docs/internals.md), at most RECIPIENTS_PER_MESSAGE recipients each."""
     chunk: list[dict[str, Any]] = []
     for recipient in recipients:
+        names = recipient.get("names") or []
+        if len(names) > MAX_NAMES:
+            recipient = {**recipient, "names": names[:MAX_NAMES], "more_names": len(names) - MAX_NAMES}
         chunk.append(recipient)
         if len(chunk) == RECIPIENTS_PER_MESSAGE:
             yield json.dumps({"v": 1, **header, "recipients": chunk}, ensure_ascii=False)
@@ -28,11 +33,14 @@ def send_all(sqs: Any, queue_url: str, bodies: Iterable[str], *, sleep=time.slee
     """Queue every body; entries SQS refuses are retried, and what still fails raises (nothing is dropped)."""
     sent = 0
     batch: list[str] = []
+    size = 0
     for body in bodies:
-        batch.append(body)
-        if len(batch) == ENTRIES_PER_BATCH:
+        length = len(body.encode())
+        if batch and (len(batch) == ENTRIES_PER_BATCH or size + length > MAX_BATCH_BYTES):
             sent += _send_batch(sqs, queue_url, batch, sleep)
-            batch = []
+            batch, size = [], 0
+        batch.append(body)
+        size += length
     if batch:
         sent += _send_batch(sqs, queue_url, batch, sleep)
     return sent
