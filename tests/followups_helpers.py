@@ -96,3 +96,23 @@ def marker(aws: dict, campaign: str, marker_id: str) -> dict[str, Any] | None:
 
 def hours(n: float) -> timedelta:
     return timedelta(hours=n)
+
+
+def make_dynamodb_writes_atomic(monkeypatch: Any) -> None:
+    """Real DynamoDB applies a conditional write atomically; moto checks and writes without a lock, so two
+    threads can both pass the same condition. Serialise moto's write operations so that concurrency tests test
+    our code, not the emulator's race (reads stay concurrent)."""
+    import functools
+    import threading
+
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.RLock()
+    for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
+        original = getattr(DynamoDBBackend, name)
+
+        def locked(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            with lock:
+                return _original(*args, **kwargs)
+
+        monkeypatch.setattr(DynamoDBBackend, name, functools.wraps(original)(locked))

@@ -15,6 +15,7 @@ from followups_helpers import (
     import_campaign,
     incident,
     key_of,
+    make_dynamodb_writes_atomic,
     marker,
     sent,
     tick,
@@ -59,7 +60,8 @@ def test_followup_past_its_guard_is_not_sent_and_staff_are_told(aws, caplog):
     assert "overdue" in caplog.text and "@" not in caplog.text
 
 
-def test_concurrent_ticks_start_a_followup_once(aws):
+def test_concurrent_ticks_start_a_followup_once(aws, monkeypatch):
+    make_dynamodb_writes_atomic(monkeypatch)  # as real DynamoDB: see the helper
     inc = incident((REMINDER,))
     import_campaign(aws, inc)
     barrier = threading.Barrier(4)
