@@ -70,7 +70,9 @@ def app_server(content_dir: Path | None = None, timeout: float = 30.0) -> Iterat
     chalice = Path(sys.executable).with_name("chalice")
     command = [str(chalice), "local", "--host", "127.0.0.1", "--port", str(port), "--no-autoreload"]
     log = tempfile.TemporaryFile()
-    env = dict(os.environ, NOTIS_CONTENT_DIR=str(content_dir)) if content_dir else None
+    env = {k: v for k, v in os.environ.items() if k != "NOTIS_CONTENT_DIR"}  # never another test's leftover
+    if content_dir:
+        env["NOTIS_CONTENT_DIR"] = str(content_dir)
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     origin = f"http://127.0.0.1:{port}"
     try:
@@ -148,6 +150,17 @@ def chromium(*, javascript: bool = True, network_log: bool = False, languages: s
     finally:
         driver.quit()
         profile.cleanup()
+
+
+def wait_for(driver: Any, script: str, expected: Any, timeout: float = 10) -> None:
+    """Wait until `script` returns `expected` (after a navigation a link started), else fail saying what it was."""
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    try:
+        WebDriverWait(driver, timeout).until(lambda d: d.execute_script(script) == expected)
+    except TimeoutException:
+        raise AssertionError(f"{script!r} is {driver.execute_script(script)!r}, expected {expected!r}") from None
 
 
 def network_events(driver: Any) -> list[dict]:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 import yaml
-from browser_harness import open_page
+from browser_harness import open_page, wait_for
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -126,7 +126,7 @@ def test_skip_link_is_first_and_shows_when_focused(browser, server):
     assert first.get_attribute("class") == "skip"
     assert first.is_displayed() and first.rect["x"] >= 0, "the focused skip link is off screen"
     press(browser, Keys.ENTER)
-    assert browser.execute_script("return document.activeElement.id") == "main"
+    wait_for(browser, "return document.activeElement.id", "main")
 
 
 def test_language_link_switches_lang_and_text(browser, server):
@@ -137,7 +137,7 @@ def test_language_link_switches_lang_and_text(browser, server):
     link = browser.find_element(By.CSS_SELECTOR, "nav a")
     assert link.text == STRINGS["sv"]["other_lang_name"] and link.get_attribute("hreflang") == "en"
     link.click()
-    assert browser.execute_script("return document.documentElement.lang") == "en"
+    wait_for(browser, "return document.documentElement.lang", "en")
     assert browser.find_element(By.TAG_NAME, "h1").text == DEMO["title"]["en"]
     assert DEMO["organisation"]["name"] in browser.title and DEMO["title"]["en"] in browser.title
     headings = [h.text for h in browser.find_elements(By.CSS_SELECTOR, "main h2")]
@@ -146,5 +146,5 @@ def test_language_link_switches_lang_and_text(browser, server):
     back = browser.find_element(By.CSS_SELECTOR, "nav a")
     assert back.text == STRINGS["en"]["other_lang_name"] and back.get_attribute("hreflang") == "sv"
     back.send_keys(Keys.ENTER)  # and back again by keyboard
-    assert browser.execute_script("return document.documentElement.lang") == "sv"
+    wait_for(browser, "return document.documentElement.lang", "sv")
     assert browser.find_element(By.TAG_NAME, "h1").text == DEMO["title"]["sv"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from browser_harness import network_events, open_page
+from browser_harness import network_events, open_page, wait_for
 from selenium.webdriver.common.by import By
 
 SLUG = "korkortsportalen-2024"
@@ -16,6 +16,7 @@ def test_no_request_leaves_the_local_origin_and_no_script_loads(browser, server)
             open_page(browser, server.origin + path, width)
     open_page(browser, server.origin + "/", 375)
     browser.find_element(By.CSS_SELECTOR, "nav a").click()
+    wait_for(browser, "return document.documentElement.lang", "en")
     for summary in browser.find_elements(By.CSS_SELECTOR, ".faq summary"):
         summary.click()
 

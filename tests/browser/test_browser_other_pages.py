@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 from browser_checks import assert_fits, assert_no_serious_violations
-from browser_harness import Server, app_server, open_page
+from browser_harness import Server, app_server, open_page, wait_for
 from selenium.webdriver.common.by import By
 
 from chalicelib.web import CONTENT_DIR
@@ -66,4 +66,4 @@ def test_list_leads_to_each_incident_and_back(browser, two_open):
         back = browser.find_element(By.CSS_SELECTOR, ".org a")
         assert back.text == STRINGS["sv"]["all_incidents"]
         back.click()
-        assert browser.find_element(By.TAG_NAME, "h1").text == STRINGS["sv"]["list_title"]
+        wait_for(browser, "return document.querySelector('h1').textContent", STRINGS["sv"]["list_title"])
