@@ -33,6 +33,9 @@ def main(argv: list[str] | None = None) -> int:
         import os
 
         os.environ["AWS_PROFILE"] = args.profile
+    from notis_cli.target import use_local_stack_if_running
+
+    use_local_stack_if_running(profile=args.profile)  # the local stack while it runs, unless told otherwise
     try:
         return int(args.run(args) or 0)
     except KeyboardInterrupt:
