@@ -22,6 +22,12 @@ def run(args: argparse.Namespace) -> int:
     except ContentError as exc:
         print(exc, file=sys.stderr)
         return 1
+    from chalicelib.mail import template_problems  # a follow-up naming a missing template fails here, not when due
+
+    mail_problems = [f"  - {i.slug}: {p}" for i in incidents for p in template_problems(i)]
+    if mail_problems:
+        print(f"incident e-mails have {len(mail_problems)} problem(s):", *mail_problems, sep="\n", file=sys.stderr)
+        return 1
     for incident in incidents:
         langs = "sv+en" if incident.title.has("en") else "sv only"
         print(f"ok  {incident.slug}: {len(incident.updates)} updates, {len(incident.faq)} FAQ entries ({langs})")

@@ -1,0 +1,102 @@
+"""`notis followups` and the content check: staff see what is scheduled, start one by hand, and a follow-up
+naming a missing template is caught when content is checked, not when it is due."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from followups_helpers import PEOPLE, SLUG, T0, emails, hours, import_campaign, marker, sent, tick
+
+from chalicelib.content.loader import load_incidents
+from chalicelib.web import CONTENT_DIR
+from notis_cli.main import main
+
+DEMO = CONTENT_DIR / SLUG / "incident.yaml"
+
+
+def content(tmp_path: Path, followups: list[dict], monkeypatch: pytest.MonkeyPatch):
+    """A content folder: the demo incident with these follow-ups; NOTIS_CONTENT_DIR points at it."""
+    doc = yaml.safe_load(DEMO.read_text(encoding="utf-8"))
+    doc["followups"] = followups
+    folder = tmp_path / "incidents" / SLUG
+    folder.mkdir(parents=True)
+    (folder / "incident.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setenv("NOTIS_CONTENT_DIR", str(tmp_path / "incidents"))
+    [incident] = load_incidents(tmp_path / "incidents")
+    return incident
+
+
+REMINDER = {"id": "paminnelse", "audience": "customers", "template": "reminder", "after_first_send_hours": 72,
+            "not_after_hours": 24}
+
+
+def test_the_demo_declares_a_reminder_and_its_content_checks(capsys):
+    [incident] = load_incidents(CONTENT_DIR)
+    assert [(f.id, f.template) for f in incident.followups] == [("paminnelse", "reminder")]
+    assert not any(u.notify for u in incident.updates), "no update mails anyone by default"
+    assert main(["check-content"]) == 0
+
+
+def test_check_content_names_a_followup_whose_template_is_missing(tmp_path, monkeypatch, capsys):
+    content(tmp_path, [{**REMINDER, "template": "paminelse-typo"}], monkeypatch)
+    assert main(["check-content", str(tmp_path / "incidents")]) == 1
+    err = capsys.readouterr().err
+    assert "paminelse-typo" in err and "customers" in err
+
+
+def test_list_shows_when_for_how_many_and_the_state(aws, tmp_path, monkeypatch, capsys):
+    inc = content(tmp_path, [REMINDER], monkeypatch)
+    campaign = import_campaign(aws, inc)
+    assert main(["followups", "--at", (T0 + hours(1)).isoformat()]) == 0
+    out = capsys.readouterr().out
+    assert campaign["campaign"] in out and "f-paminnelse" in out
+    assert "due 2024-03-04 09:00 UTC" in out and "upcoming" in out and f"up to {len(PEOPLE)}" in out
+    tick(aws, inc, T0 + hours(72))
+    assert main(["followups", SLUG, "--at", (T0 + hours(73)).isoformat()]) == 0
+    out = capsys.readouterr().out
+    assert "queued" in out and f"{len(PEOPLE)} queued" in out
+    assert not any(p in out for p in PEOPLE)
+    assert main(["followups", "no-such-incident"]) == 1
+
+
+def test_run_by_hand_asks_first_then_the_tick_starts_a_stale_followup(aws, tmp_path, monkeypatch, capsys):
+    inc = content(tmp_path, [REMINDER], monkeypatch)
+    campaign = import_campaign(aws, inc)
+    late = T0 + hours(200)
+    tick(aws, inc, late)
+    assert marker(aws, campaign["campaign"], "f-paminnelse")["state"] == "stale" and sent(aws) == []
+
+    monkeypatch.setattr("builtins.input", lambda prompt: "no")
+    assert main(["followups", "run", "paminnelse", "--campaign", campaign["campaign"]]) == 1
+    assert tick(aws, inc, late + hours(1))["by_hand"] == 0 and sent(aws) == [], "not confirmed: nothing"
+
+    monkeypatch.setattr("builtins.input", lambda prompt: "yes")
+    assert main(["followups", "run", "paminnelse", "--campaign", campaign["campaign"]]) == 0
+    assert "requested" in capsys.readouterr().out
+    summary = tick(aws, inc, late + hours(2))
+    assert summary["by_hand"] == 1 and summary["followups_started"] == 1
+    assert emails(sent(aws)) == sorted(PEOPLE)
+    assert tick(aws, inc, late + hours(3))["followups_started"] == 0, "the request is used up"
+    assert main(["followups", "run", "f-paminnelse", "--campaign", campaign["campaign"], "--yes"]) == 1, (
+        "queued already: refused")
+    assert sent(aws) == []
+
+
+def test_run_here_starts_it_from_the_cli(aws, tmp_path, monkeypatch, capsys):
+    inc = content(tmp_path, [REMINDER], monkeypatch)
+    campaign = import_campaign(aws, inc)
+    assert main(["followups", "run", "paminnelse", "--campaign", campaign["campaign"], "--yes", "--here"]) == 0
+    assert f"queued: {len(PEOPLE)} recipient(s)" in capsys.readouterr().out
+    assert emails(sent(aws)) == sorted(PEOPLE)
+    assert tick(aws, inc, T0 + hours(72))["followups_started"] == 0, "the schedule does not send it again"
+    assert sent(aws) == []
+
+
+def test_run_names_what_exists_when_the_id_is_wrong(aws, tmp_path, monkeypatch, capsys):
+    inc = content(tmp_path, [REMINDER], monkeypatch)
+    campaign = import_campaign(aws, inc)
+    assert main(["followups", "run", "nope", "--campaign", campaign["campaign"], "--yes"]) == 1
+    assert "f-paminnelse" in capsys.readouterr().err
+    assert main(["followups", "run", "paminnelse"]) == 2, "--campaign is required"
