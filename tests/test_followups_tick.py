@@ -196,3 +196,16 @@ def test_campaigns_never_sent_get_no_followup(aws, state):
     store(aws).update(campaign["campaign"], {"state": state})
     assert tick(aws, inc, T0 + hours(72))["followups_started"] == 0
     assert sent(aws) == []
+
+
+def test_app_tick_is_wired_to_the_followups_handler(aws):
+    from chalice.test import Client
+
+    from app import app
+
+    with Client(app) as chalice_client:
+        event = chalice_client.events.generate_cw_event(
+            source="aws.events", detail_type="Scheduled Event", detail={}, resources=[])
+        response = chalice_client.lambda_.invoke("tick", event)
+    assert set(response.payload) >= {"followups_started", "updates_started", "purged", "digest_sent", "errors"}
+    assert response.payload["errors"] == 0
