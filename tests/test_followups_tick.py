@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from datetime import timedelta
 
@@ -30,7 +31,8 @@ REMINDER = FollowUp(id="paminnelse", audience="customers", template="reminder", 
                     not_after_hours=24)
 
 
-def test_followup_fires_once_when_due_and_never_early(aws):
+def test_followup_fires_once_when_due_and_never_early(aws, caplog):
+    caplog.set_level(logging.INFO)
     inc = incident((REMINDER,))
     campaign = import_campaign(aws, inc)
     assert tick(aws, inc, T0 + hours(71.9))["followups_started"] == 0
@@ -46,6 +48,8 @@ def test_followup_fires_once_when_due_and_never_early(aws):
         assert tick(aws, inc, T0 + later)["followups_started"] == 0
     assert sent(aws) == [], "never twice"
     assert marker(aws, campaign["campaign"], "f-paminnelse")["state"] == "queued"
+    assert "scheduled mail queued" in caplog.text
+    assert not any(p in caplog.text or p.split("@")[0].title() in caplog.text for p in PEOPLE), "no personal data"
 
 
 def test_followup_past_its_guard_is_not_sent_and_staff_are_told(aws, caplog):
