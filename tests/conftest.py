@@ -38,3 +38,9 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
             monkeypatch.setenv(key, value)
         yield {**names, "settings": load_settings()}
     aws_clients.reset_clients()
+
+
+@pytest.fixture(autouse=True)
+def _no_local_stack(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A developer's running `make run` must not capture the CLI under test (see notis_cli.target)."""
+    monkeypatch.setenv("NOTIS_LOCAL_STATE", str(tmp_path_factory.getbasetemp() / "no-local-stack.json"))

@@ -124,8 +124,11 @@ def failed_ids(response: Any, message_ids: list[str]) -> set[str]:
 
 
 def receive_batch(sqs: Any, queue_url: str, batch_size: int, wait_seconds: int) -> list[dict[str, Any]]:
-    """Long-poll for the first messages, then top up (without waiting) to the batch size."""
-    messages: list[dict[str, Any]] = []
+    """Long-poll for the first messages; a batch size above SQS's 10 is topped up without waiting.
+
+    A message received twice while topping up (a queue with visibility timeout 0) is kept once.
+    """
+    messages: dict[str, dict[str, Any]] = {}
     wait = wait_seconds
     while len(messages) < batch_size:
         out = sqs.receive_message(
@@ -135,12 +138,12 @@ def receive_batch(sqs: Any, queue_url: str, batch_size: int, wait_seconds: int) 
             AttributeNames=["All"],
             MessageAttributeNames=["All"],
         )
-        got = out.get("Messages", [])
-        if not got:
+        new = [m for m in out.get("Messages", []) if m["MessageId"] not in messages]
+        messages.update((m["MessageId"], m) for m in new)
+        if not new or batch_size <= SQS_MAX_RECEIVE:
             break
-        messages.extend(got)
         wait = 0
-    return messages
+    return list(messages.values())
 
 
 def delete_messages(sqs: Any, queue_url: str, messages: list[dict[str, Any]]) -> int:
