@@ -31,6 +31,7 @@ def handle_send(
     sleep: Callable[[float], None] = time.sleep,
     lease_seconds: float | None = None,
     pool_size: int | None = None,
+    ledger: Any = None,
 ) -> dict:
     """Send a batch of send-queue messages; return `batchItemFailures` naming only the unsettled messages.
 
@@ -62,7 +63,7 @@ def handle_send(
 
         render = mail_renderer(sender=settings.sender, reply_to=settings.reply_to)
     worker = Worker(
-        Ledger(dynamodb or aws.client("dynamodb"), settings.table),
+        ledger or Ledger(dynamodb or aws.client("dynamodb"), settings.table),
         ses or aws.client("sesv2"),
         render,
         RateLimiter(rate, clock=mono, sleep=sleep),

@@ -66,7 +66,7 @@ def test_threads_share_the_rate_and_are_served_in_order() -> None:
         t.start()
     for t in threads:
         t.join()
-    due = sorted([frozen, *due])  # the first token was free (no sleep)
+    due = sorted(due)
     assert len(due) == 200
     gaps = [b - a for a, b in itertools.pairwise(due)]
     assert min(gaps) == pytest.approx(1 / 50)
@@ -76,14 +76,16 @@ def test_threads_share_the_rate_and_are_served_in_order() -> None:
 def test_deadline_refuses_a_token_that_would_come_too_late_and_gives_it_back() -> None:
     clock = Clock()
     limiter = RateLimiter(2, clock=clock, sleep=clock.sleep)
-    assert limiter.acquire(deadline=10)  # free
-    assert not limiter.acquire(deadline=0.1)  # due at 0.5: too late, not taken
+    assert not limiter.acquire(deadline=0.1)  # due at 0.5 (the bucket starts empty): too late, not taken
+    assert clock.t == 0
     assert limiter.acquire(deadline=10) and clock.t == pytest.approx(0.5)  # the slot was still free
+    assert limiter.acquire(deadline=10) and clock.t == pytest.approx(1.0)
 
 
 def test_rate_per_invocation_splits_the_account_rate() -> None:
-    assert per_invocation_rate(14, 2) == 7
-    assert per_invocation_rate(100, 0) == 100
+    assert per_invocation_rate(14, 2, headroom=1) == 7
+    assert per_invocation_rate(100, 0, headroom=1) == 100
+    assert per_invocation_rate(14, 2) < 7
     with pytest.raises(ValueError):
         per_invocation_rate(0, 2)
     with pytest.raises(ValueError):

@@ -2,7 +2,8 @@
 
 SES measures the maximum send rate per second for the whole account. The send event source runs at most
 `concurrency` invocations at once, so each one may use `max_send_rate / concurrency`. The bucket holds at most
-`burst` tokens (default 1: evenly spaced sends, which is what never overshoots a per-second quota); a caller
+`burst` tokens (default 1: evenly spaced sends, which is what never overshoots a per-second quota) and starts
+empty, so an invocation that follows another one at once does not add a burst on top of its last sends; a caller
 that finds no token reserves the next one and sleeps until it is due, so waiting threads are served in order
 and the limiter never hands out more than `burst + rate * t` tokens in any interval of length t.
 
@@ -15,12 +16,14 @@ import threading
 import time
 from collections.abc import Callable
 
+HEADROOM = 0.97  # sends land a few ms late or early (scheduling); aiming just under the quota avoids throttles
 
-def per_invocation_rate(max_send_rate: float, concurrency: int) -> float:
-    """The share of the account's rate one invocation may use."""
+
+def per_invocation_rate(max_send_rate: float, concurrency: int, headroom: float = HEADROOM) -> float:
+    """The share of the account's rate one invocation may use, a little under the quota."""
     if max_send_rate <= 0:
         raise ValueError("the SES maximum send rate must be positive")
-    return max_send_rate / max(1, concurrency)
+    return max_send_rate * headroom / max(1, concurrency)
 
 
 class RateLimiter:
@@ -43,7 +46,7 @@ class RateLimiter:
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
-        self._tokens = self.burst
+        self._tokens = 0.0  # start empty: no burst at the seam between two invocations
         self._updated = clock()
 
     def _reserve(self) -> float:

@@ -1,0 +1,260 @@
+"""Benchmark the sender: the real handler (handle_send -> Worker -> limiter -> SES call) against a simulated SES.
+
+    .venv/bin/python bench/send.py                       # 14, 100 and 500 per second, ~30 s each
+    .venv/bin/python bench/send.py --rates 100 --seconds 10 --latency 0.06
+
+The simulated SES has `send_email(**kwargs)`, takes `--latency` seconds per call and enforces the configured
+maximum rate: a call that would make more than `rate` accepted calls within any sliding second raises the same
+ClientError SES does (TooManyRequestsException, HTTP 429). The ledger is an in-memory implementation of the
+Ledger interface with `--ddb-latency` per call (moto in-process is neither fast nor thread-safe enough for
+hundreds of writes per second). `concurrency` threads play Lambda's maximum concurrency: each takes up to 10
+messages from an in-memory queue, invokes the handler, and puts back the messages in batchItemFailures.
+The baseline is the configured rate itself: the ratio achieved / configured is the figure that matters.
+Goal: >= 0.95 of the configured rate, 0 duplicates, 0 lost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import dataclasses
+import json
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from botocore.exceptions import ClientError  # noqa: E402
+
+from chalicelib.config import load_settings  # noqa: E402
+from chalicelib.handlers import handle_send  # noqa: E402
+from chalicelib.sending import ledger as L  # noqa: E402
+
+CONCURRENCY = {14: 2, 100: 4, 500: 10}
+
+
+class SimulatedSES:
+    """Latency per call and an enforced maximum rate (sliding one-second window of accepted calls)."""
+
+    def __init__(self, rate: float, latency: float):
+        self.rate = rate
+        self.latency = latency
+        self.lock = threading.Lock()
+        self.window: collections.deque[float] = collections.deque()
+        self.accepted: collections.Counter[str] = collections.Counter()
+        self.times: list[float] = []
+        self.throttled = 0
+        self.n = 0
+
+    def send_email(self, **kwargs: Any) -> dict[str, Any]:
+        now = time.monotonic()
+        with self.lock:
+            while self.window and self.window[0] <= now - 1.0:
+                self.window.popleft()
+            if len(self.window) >= self.rate:
+                self.throttled += 1
+                throttle = True
+            else:
+                throttle = False
+                self.window.append(now)
+                self.n += 1
+                mid = f"sim-{self.n}"
+        time.sleep(self.latency)
+        if throttle:
+            raise ClientError(
+                {
+                    "Error": {"Code": "TooManyRequestsException", "Message": "Maximum sending rate exceeded."},
+                    "ResponseMetadata": {"HTTPStatusCode": 429},
+                },
+                "SendEmail",
+            )
+        to = kwargs["Destination"]["ToAddresses"][0]
+        with self.lock:
+            self.accepted[to] += 1
+            self.times.append(now)
+        return {"MessageId": mid}
+
+
+class MemoryLedger:
+    """The Ledger interface in memory, with a simulated DynamoDB round trip per call."""
+
+    def __init__(self, latency: float):
+        self.latency = latency
+        self.lock = threading.Lock()
+        self.items: dict[tuple[str, str], dict[str, Any]] = {}
+        self.counters: collections.Counter[str] = collections.Counter()
+
+    def _rtt(self) -> None:
+        if self.latency:
+            time.sleep(self.latency)
+
+    def suppressed(self, keys: Any) -> dict[str, str]:
+        self._rtt()
+        return {}
+
+    def mark_suppressed(self, *a: Any, **k: Any) -> bool:  # pragma: no cover - nobody is suppressed here
+        return False
+
+    def claim(
+        self, send_id: str, key: str, *, owner: str, now: float, lease: float, reference: str, expires_at: int
+    ) -> L.Claim:
+        self._rtt()
+        with self.lock:
+            item = self.items.get((send_id, key))
+            if item is None or (item["state"] == L.CLAIMED and item["lease_until"] < now):
+                item = item or {"attempts": 0, "reference": reference}
+                item.update(state=L.CLAIMED, lease_until=now + lease, owner=owner, attempts=item["attempts"] + 1)
+                self.items[(send_id, key)] = item
+                return L.Claim(True, L.CLAIMED, item["reference"], item["attempts"])
+            return L.Claim(False, "held" if item["state"] == L.CLAIMED else item["state"])
+
+    def _move(self, send_id: str, key: str, owner: str, state: str, counter: str, **sets: Any) -> bool:
+        self._rtt()
+        with self.lock:
+            item = self.items.get((send_id, key))
+            if not item or item["state"] != L.CLAIMED or item["owner"] != owner:
+                return False
+            item.update(state=state, **sets)
+            self.counters[counter] += 1
+        self._rtt()  # the counter ADD
+        return True
+
+    def mark_sent(self, send_id: str, key: str, *, owner: str, message_id: str, now: float) -> bool:
+        return self._move(send_id, key, owner, L.SENT, "sent", message_id=message_id)
+
+    def mark_failed(self, send_id: str, key: str, *, owner: str, reason: str, now: float) -> bool:
+        return self._move(send_id, key, owner, L.FAILED, "failed", reason=reason)
+
+    def release(self, send_id: str, key: str, *, owner: str) -> None:
+        self._rtt()
+        with self.lock:
+            item = self.items.get((send_id, key))
+            if item and item["state"] == L.CLAIMED and item["owner"] == owner:
+                item["lease_until"] = 0
+
+
+def run(rate: float, concurrency: int, seconds: float, latency: float, ddb_latency: float, render: Any) -> dict:
+    settings = dataclasses.replace(
+        load_settings(),
+        max_send_rate=rate,
+        send_concurrency=concurrency,
+        sender="Notis <notis@example.org>",
+        configuration_set="",
+    )
+    total = max(50, int(rate * seconds))
+    per_message = max(1, min(50, total // (concurrency * 10 * 2)))  # at least two batches per invocation
+    emails = [f"p{i:07d}@example.se" for i in range(total)]
+    queue: collections.deque[str] = collections.deque()
+    for start in range(0, total, per_message):
+        queue.append(
+            json.dumps(
+                {
+                    "v": 1,
+                    "send_id": "c" + "0" * 20,
+                    "campaign": "c" + "0" * 20,
+                    "incident": "korkortsportalen-2024",
+                    "audience": "customers",
+                    "template": "notice",
+                    "recipients": [
+                        {"key": f"{i:064x}", "email": e, "names": ["Anna Andersson"], "lang": "sv"}
+                        for i, e in enumerate(emails[start : start + per_message], start)
+                    ],
+                }
+            )
+        )
+    ses, ledger = SimulatedSES(rate, latency), MemoryLedger(ddb_latency)
+    qlock = threading.Lock()
+    busy = [0.0]
+    invocations = [0]
+
+    def lambda_loop() -> None:
+        while True:
+            with qlock:
+                bodies = [queue.popleft() for _ in range(min(10, len(queue)))]
+            if not bodies:
+                return
+            event = {"Records": [{"messageId": str(i), "body": b} for i, b in enumerate(bodies)]}
+            began = time.monotonic()
+            response = handle_send(event, settings, ses=ses, ledger=ledger, render=render, remaining_ms=lambda: 300_000)
+            with qlock:
+                busy[0] += time.monotonic() - began
+                invocations[0] += 1
+                for failure in response["batchItemFailures"]:
+                    queue.append(bodies[int(failure["itemIdentifier"])])
+
+    import logging
+
+    logging.getLogger().setLevel(logging.WARNING)
+    os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
+    started = time.monotonic()
+    threads = [threading.Thread(target=lambda_loop) for _ in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.monotonic() - started
+    times = sorted(ses.times)
+    n = len(times)
+    achieved = (n - 1) / (times[-1] - times[0]) if n > 1 else 0.0
+    lo, hi = times[n // 10], times[(9 * n) // 10]
+    steady = ((9 * n) // 10 - n // 10) / (hi - lo) if hi > lo else 0.0
+    return {
+        "rate": rate,
+        "concurrency": concurrency,
+        "emails": total,
+        "per_message": per_message,
+        "achieved": achieved,
+        "ratio": achieved / rate,
+        "steady_ratio": steady / rate,
+        "throttled": ses.throttled,
+        "duplicates": sum(1 for c in ses.accepted.values() if c > 1),
+        "lost": sum(1 for e in emails if ses.accepted[e] == 0),
+        "invocations": invocations[0],
+        "lambda_s_per_1000": busy[0] / max(1, n) * 1000,
+        "wall": wall,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rates", type=float, nargs="+", default=[14, 100, 500])
+    parser.add_argument("--seconds", type=float, default=30.0, help="e-mails = rate x seconds")
+    parser.add_argument("--latency", type=float, default=0.06, help="simulated SES latency per call (s)")
+    parser.add_argument("--ddb-latency", type=float, default=0.005, help="simulated DynamoDB latency per call (s)")
+    parser.add_argument("--concurrency", type=int, help="invocations at once (default 2/4/10 for 14/100/500)")
+    parser.add_argument("--fake-render", action="store_true", help="skip Jinja2 + MIME (a fixed 2 kB message)")
+    args = parser.parse_args()
+    if args.fake_render:
+
+        def render(job: Any, r: Any, reference: str) -> bytes:
+            return b"Subject: x\r\n\r\n" + b"x" * 2000
+    else:
+        from chalicelib.sending.render import mail_renderer
+
+        render = mail_renderer(sender="Notis <notis@example.org>")
+    print(
+        f"SES latency {args.latency * 1000:.0f} ms, DynamoDB {args.ddb_latency * 1000:.0f} ms, "
+        f"render {'fixed' if args.fake_render else 'real (Jinja2 + MIME)'}, load average {os.getloadavg()[0]:.1f}"
+    )
+    ok = True
+    for rate in args.rates:
+        concurrency = args.concurrency or CONCURRENCY.get(int(rate), max(1, int(rate // 50)))
+        r = run(rate, concurrency, args.seconds, args.latency, args.ddb_latency, render)
+        print(
+            f"rate {r['rate']:>5.0f}/s x{r['concurrency']:<2} {r['emails']:>6} e-mails ({r['per_message']}/msg): "
+            f"achieved {r['achieved']:7.2f}/s  ratio {r['ratio']:.3f} (steady {r['steady_ratio']:.3f})  "
+            f"throttled {r['throttled']}  duplicates {r['duplicates']}  lost {r['lost']}  "
+            f"Lambda-s/1000 {r['lambda_s_per_1000']:.1f}  invocations {r['invocations']}  wall {r['wall']:.1f}s"
+        )
+        ok &= r["ratio"] >= 0.95 and r["duplicates"] == 0 and r["lost"] == 0
+    print("goal met (>= 0.95, 0 duplicates, 0 lost)" if ok else "goal NOT met")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
