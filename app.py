@@ -73,6 +73,12 @@ def stylesheet() -> Response:
     return _respond(site.stylesheet(_request()))
 
 
+@app.route("/favicon.ico")
+def favicon() -> Response:
+    """Browsers ask on every first visit; answer with nothing (cached) rather than the 404 page."""
+    return Response(body="", status_code=204, headers={"Cache-Control": "public, max-age=86400"})
+
+
 @app.route("/{proxy+}")
 def not_found() -> Response:
     """Unknown paths get a real 404 page, not API Gateway's 403."""

@@ -365,3 +365,9 @@ def test_page_path_never_imports_boto3():
     result = subprocess.run([sys.executable, "-c", code], cwd=Path(notis_app.__file__).parent,
                             capture_output=True, text=True, timeout=60)
     assert result.stdout.split() == ["False", "False"], result.stderr
+
+
+def test_favicon_is_an_empty_cached_answer_not_the_404_page(client):
+    response = client.http.get("/favicon.ico")
+    assert response.status_code == 204 and response.body == b""
+    assert "max-age" in response.headers["Cache-Control"]
