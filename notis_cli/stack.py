@@ -296,7 +296,8 @@ def _start_moto(host: str, port: int) -> Any:
         server = make_server(host, port, DomainDispatcherApplication(create_backend_app), threaded=True,
                              request_handler=MotoRequestHandler)
     except (OSError, SystemExit) as exc:  # werkzeug exits the interpreter when the port is taken
-        raise StackError(f"cannot start the embedded AWS on {host}:{port} ({exc}); "
+        reason = exc.strerror if isinstance(exc, OSError) else "Address already in use"
+        raise StackError(f"cannot start the embedded AWS on {host}:{port} ({reason}); "
                          "set MOTO_PORT to a free port, or leave it unset for any free port") from None
     threading.Thread(target=server.serve_forever, name="moto", daemon=True).start()
     return server
@@ -339,13 +340,21 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         stack.stop(grace_seconds=1.0)
         return 130
+    except BaseException:
+        stack.stop(grace_seconds=1.0)
+        raise
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    print(stack.banner(), flush=True)
-    while not stack.stop_event.wait(0.5):
-        pass
-    print("\nstopping the local stack ...", file=sys.stderr, flush=True)
-    stuck = stack.stop()
+    try:
+        try:
+            print(stack.banner(), flush=True)
+        except BrokenPipeError:  # stdout closed (piped into head): keep running, the log still goes to stderr
+            sys.stdout = open(os.devnull, "w")  # replaces stdout for the rest of the process
+        while not stack.stop_event.wait(0.5):
+            pass
+        print("\nstopping the local stack ...", file=sys.stderr, flush=True)
+    finally:  # whatever happened above: stop every thread, close the ports, remove the state file
+        stuck = stack.stop()
     if stuck:
         print(f"notis: abandoned at exit (still busy): {', '.join(stuck)}", file=sys.stderr)
     print("stopped; ports closed.", file=sys.stderr, flush=True)
