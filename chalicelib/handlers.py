@@ -12,7 +12,8 @@ from typing import Any
 
 from chalicelib.config import Settings
 
-POWERTOOLS_SERVICE = "notis-sender"  # must differ from the Chalice app name, or every line is logged twice
+POWERTOOLS_SERVICE = "notis-sender"
+DEFAULT_BUDGET_SECONDS = 240.0  # without remaining_ms: under the send function's 300 s timeout  # must differ from the Chalice app name, or every line is logged twice
 
 # ---------------------------------------------------------------------------------------------------------------
 # send queue -> SES
@@ -57,7 +58,7 @@ def handle_send(
             parsed.append(exc)
 
     rate = per_invocation_rate(settings.max_send_rate, settings.send_concurrency)
-    budget = (remaining_ms() / 1000.0 - 15.0) if remaining_ms else 600.0
+    budget = (remaining_ms() / 1000.0 - 15.0) if remaining_ms else DEFAULT_BUDGET_SECONDS
     if render is None:
         from chalicelib.sending.render import mail_renderer
 
