@@ -12,8 +12,8 @@ from typing import Any
 
 from chalicelib.config import Settings
 
-POWERTOOLS_SERVICE = "notis-sender"
-DEFAULT_BUDGET_SECONDS = 240.0  # without remaining_ms: under the send function's 300 s timeout  # must differ from the Chalice app name, or every line is logged twice
+POWERTOOLS_SERVICE = "notis-sender"  # must differ from the Chalice app name, or every line is logged twice
+DEFAULT_BUDGET_SECONDS = 240.0  # without remaining_ms: under the send function's 300 s timeout
 
 # ---------------------------------------------------------------------------------------------------------------
 # send queue -> SES
