@@ -98,7 +98,7 @@ def send_notifications(event) -> dict:
     """Chunks of recipients -> one e-mail each through SES, exactly once, at the account's rate."""
     from chalicelib.handlers import handle_send
 
-    return handle_send(event.to_dict(), settings)
+    return handle_send(event.to_dict(), settings, remaining_ms=event.context.get_remaining_time_in_millis)
 
 
 @app.on_cw_event({"source": ["aws.ses"]})

@@ -19,6 +19,14 @@ DEFAULT_BUDGET_SECONDS = 240.0  # without remaining_ms: under the send function'
 # send queue -> SES
 
 
+def _retention_days(incident: str) -> int:
+    """The incident's retention period, so ledger entries expire with the rest of its personal data."""
+    from chalicelib.campaigns.handler import published_incidents
+
+    found = published_incidents().get(incident)
+    return found.retention_days if found else 90
+
+
 def handle_send(
     event: dict,
     settings: Settings,
@@ -73,6 +81,7 @@ def handle_send(
         deadline=mono() + max(0.0, budget),
         pool_size=pool_size or pool_size_for(rate),
         lease_seconds=lease_seconds or DEFAULT_LEASE_SECONDS,
+        retention_days=_retention_days,
         now=now,
         mono=mono,
         sleep=sleep,
@@ -119,7 +128,10 @@ SES_DETAIL_TYPES = {
     "Email Rejected": "Reject",
     "Email Delivery Delayed": "DeliveryDelay",
 }
-SEND_ID_RE = re.compile(r"^c[0-9a-f]{20}(\.[A-Za-z0-9_-]{1,100})?$")
+# `<incident>.<audience>.notice|f-<id>|u-<id>` (docs/internals.md), or a bare campaign id.
+SEND_ID_RE = re.compile(
+    r"^(c[0-9a-f]{20}(\.[A-Za-z0-9_-]{1,100})?|[a-z0-9-]{1,63}\.[a-z0-9-]{1,63}\.(notice|[fu]-[a-z0-9-]{1,63}))$"
+)
 KEY_RE = re.compile(r"^[0-9a-f]{16,128}$")
 
 

@@ -68,7 +68,8 @@ class CampaignStore:
         }
         while True:
             page = self.client.scan(**kwargs)
-            items += [{k: _DE.deserialize(v) for k, v in item.items()} for item in page.get("Items", [])]
+            items += [{k: _DE.deserialize(v) for k, v in item.items()} for item in page.get("Items", [])
+                      if "campaign" in item]  # a record, not a stray counter
             if "LastEvaluatedKey" not in page:
                 return sorted(items, key=lambda i: str(i.get("created_at", "")))
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

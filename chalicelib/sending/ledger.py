@@ -11,6 +11,7 @@ Only pseudonymous keys are stored here: never an address or a name.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -30,16 +31,23 @@ def ledger_sk(key: str) -> str:
     return f"r#{key}"
 
 
+LEGACY_SEND_ID = re.compile(r"^c[0-9a-f]{20}(\.|$)")
+
+
 def campaign_of(send_id: str) -> str:
-    """The campaign id a send id belongs to (`<campaign>` or `<campaign>.<suffix>`)."""
+    """The campaign id a legacy send id (`<campaign>` or `<campaign>.<suffix>`) names."""
     return send_id.split(".", 1)[0]
 
 
-def counters_key(send_id: str) -> dict[str, str]:
-    """Where a send's atomic counters live: the campaign item for the first notice, a sibling item otherwise."""
-    campaign = campaign_of(send_id)
-    sk = "meta" if send_id == campaign else f"send#{send_id}"
-    return {"pk": f"campaign#{campaign}", "sk": sk}
+def counters_key(send_id: str, campaign: str | None = None) -> dict[str, str]:
+    """Where a send's counters live for one campaign: its record for the first notice, a sibling item otherwise.
+
+    A send id names "the same mail" across campaigns (docs/internals.md), so the campaign comes from the send
+    message (or the ledger entry) and not from the send id.
+    """
+    campaign = campaign or campaign_of(send_id)
+    first_notice = send_id == campaign or send_id.endswith(".notice")
+    return {"pk": f"campaign#{campaign}", "sk": "meta" if first_notice else f"send#{send_id}"}
 
 
 def new_owner() -> str:
@@ -54,6 +62,7 @@ class Claim:
     state: str
     reference: str = ""
     attempts: int = 0
+    campaign: str = ""  # the campaign that holds or settled the entry
 
 
 class Ledger:
@@ -66,7 +75,16 @@ class Ledger:
     # -- claiming and marking (the sender) -------------------------------------------------------------
 
     def claim(
-        self, send_id: str, key: str, *, owner: str, now: float, lease: float, reference: str, expires_at: int
+        self,
+        send_id: str,
+        key: str,
+        *,
+        owner: str,
+        now: float,
+        lease: float,
+        reference: str,
+        expires_at: int,
+        campaign: str = "",
     ) -> Claim:
         """Take the entry if free or if a previous claim's lease ran out; keep an earlier claim's reference."""
         try:
@@ -75,7 +93,7 @@ class Ledger:
                 Key=_key(send_id, key),
                 UpdateExpression=(
                     "SET #s = :claimed, lease_until = :lease, #o = :owner, claimed_at = :now,"
-                    " #r = if_not_exists(#r, :ref), expires_at = :exp ADD attempts :one"
+                    " #r = if_not_exists(#r, :ref), expires_at = :exp, campaign = :campaign ADD attempts :one"
                 ),
                 ConditionExpression="attribute_not_exists(pk) OR (#s = :claimed AND lease_until < :now)",
                 ExpressionAttributeNames={"#s": "state", "#o": "owner", "#r": "reference"},
@@ -86,6 +104,7 @@ class Ledger:
                     ":now": {"N": _num(now)},
                     ":ref": {"S": reference},
                     ":exp": {"N": str(int(expires_at))},
+                    ":campaign": {"S": campaign or campaign_of(send_id)},
                     ":one": {"N": "1"},
                 },
                 ReturnValues="ALL_NEW",
@@ -93,11 +112,13 @@ class Ledger:
         except self.client.exceptions.ConditionalCheckFailedException:
             item = self.get(send_id, key) or {}
             state = item.get("state", "")
-            return Claim(False, "held" if state == CLAIMED else state)
+            return Claim(False, "held" if state == CLAIMED else state, campaign=str(item.get("campaign", "")))
         item = _plain(out["Attributes"])
         return Claim(True, CLAIMED, item.get("reference", reference), int(item.get("attempts", 1)))
 
-    def mark_sent(self, send_id: str, key: str, *, owner: str, message_id: str, now: float) -> bool:
+    def mark_sent(
+        self, send_id: str, key: str, *, owner: str, message_id: str, now: float, campaign: str = ""
+    ) -> bool:
         """claimed (by us) -> sent, and count it. False when an SES event or another claimer got there first."""
         return self._transition(
             send_id,
@@ -106,9 +127,12 @@ class Ledger:
             "#s = :claimed AND #o = :owner",
             {":to": SENT, ":mid": message_id, ":now": now, ":claimed": CLAIMED, ":owner": owner},
             {"sent": 1},
+            campaign=campaign,
         )
 
-    def mark_failed(self, send_id: str, key: str, *, owner: str, reason: str, now: float) -> bool:
+    def mark_failed(
+        self, send_id: str, key: str, *, owner: str, reason: str, now: float, campaign: str = ""
+    ) -> bool:
         """claimed (by us) -> failed with the reason; the recipient joins the letter list."""
         return self._transition(
             send_id,
@@ -117,6 +141,7 @@ class Ledger:
             "#s = :claimed AND #o = :owner",
             {":to": FAILED, ":reason": reason, ":now": now, ":claimed": CLAIMED, ":owner": owner},
             {"failed": 1, "mail_letters": 1},
+            campaign=campaign,
         )
 
     def release(self, send_id: str, key: str, *, owner: str) -> None:
@@ -133,7 +158,9 @@ class Ledger:
         except self.client.exceptions.ConditionalCheckFailedException:
             pass  # no longer ours: nothing to give back
 
-    def mark_suppressed(self, send_id: str, key: str, *, reason: str, now: float, expires_at: int) -> bool:
+    def mark_suppressed(
+        self, send_id: str, key: str, *, reason: str, now: float, expires_at: int, campaign: str = ""
+    ) -> bool:
         """A suppressed address gets no mail: record it once (a bounce also means a letter)."""
         counters = {"suppressed": 1} | ({"mail_letters": 1} if reason == "bounce" else {})
         return self._transaction(
@@ -148,6 +175,7 @@ class Ledger:
                             "reason": reason,
                             "at": now,
                             "expires_at": int(expires_at),
+                            "campaign": campaign or campaign_of(send_id),
                         }
                     ),
                     "ConditionExpression": "attribute_not_exists(pk) OR (#s = :claimed AND lease_until < :now)",
@@ -157,7 +185,20 @@ class Ledger:
             },
             send_id,
             counters,
+            campaign=campaign,
         )
+
+    def count_already_notified(self, send_id: str, key: str, *, campaign: str) -> None:
+        """A later campaign met someone an earlier one already mailed: count it once for that campaign."""
+        try:
+            self.client.put_item(
+                TableName=self.table,
+                Item=_attrs({"pk": f"campaign#{campaign}", "sk": f"seen#{send_id}#{key}"}),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return  # a redelivery of the same message: already counted
+        self.add_counters(send_id, {"already_notified": 1}, campaign=campaign)
 
     # -- SES events --------------------------------------------------------------------------------------
 
@@ -186,6 +227,7 @@ class Ledger:
                 {":to": to, ":from": current, **values},
                 allowed_from[current],
                 names,
+                campaign=str(item.get("campaign", "")),
             ):
                 return True
         return False
@@ -261,8 +303,10 @@ class Ledger:
                 return
             kwargs["ExclusiveStartKey"] = out["LastEvaluatedKey"]
 
-    def counters(self, send_id: str) -> dict[str, Any]:
-        out = self.client.get_item(TableName=self.table, Key=_attrs(counters_key(send_id)), ConsistentRead=True)
+    def counters(self, send_id: str, campaign: str | None = None) -> dict[str, Any]:
+        out = self.client.get_item(
+            TableName=self.table, Key=_attrs(counters_key(send_id, campaign)), ConsistentRead=True
+        )
         return _plain(out["Item"]) if "Item" in out else {}
 
     # -- internals -----------------------------------------------------------------------------------------
@@ -276,6 +320,8 @@ class Ledger:
         values: dict[str, Any],
         counters: dict[str, int],
         names: dict[str, str] | None = None,
+        *,
+        campaign: str = "",
     ) -> bool:
         return self._transaction(
             {
@@ -290,9 +336,12 @@ class Ledger:
             },
             send_id,
             counters,
+            campaign=campaign,
         )
 
-    def _transaction(self, first: dict[str, Any], send_id: str, counters: dict[str, int]) -> bool:
+    def _transaction(
+        self, first: dict[str, Any], send_id: str, counters: dict[str, int], *, campaign: str = ""
+    ) -> bool:
         """The conditional state change, then (only if it happened) the counter ADD; False if the condition failed.
 
         Not one TransactWriteItems on purpose: the ledger entry is the truth and the counters are a progress
@@ -313,13 +362,15 @@ class Ledger:
         except self.client.exceptions.ConditionalCheckFailedException:
             return False
         if counters:
-            self.add_counters(send_id, counters)
+            self.add_counters(send_id, counters, campaign=campaign)
         return True
 
-    def add_counters(self, send_id: str, counters: dict[str, int]) -> None:
+    def add_counters(self, send_id: str, counters: dict[str, int], *, campaign: str = "") -> None:
+        if not campaign and not LEGACY_SEND_ID.match(send_id):
+            return  # an entry that names no campaign: the ledger itself stays the truth
         self.client.update_item(
             TableName=self.table,
-            Key=_attrs(counters_key(send_id)),
+            Key=_attrs(counters_key(send_id, campaign)),
             UpdateExpression="ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(counters))),
             ExpressionAttributeNames={f"#c{i}": name for i, name in enumerate(counters)},
             ExpressionAttributeValues={f":c{i}": {"N": str(n)} for i, n in enumerate(counters.values())},

@@ -166,7 +166,7 @@ class Worker:
         deadline: float | None = None,
         pool_size: int = 8,
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
-        retention_days: int = 90,
+        retention_days: int | Callable[[str], int] = 90,
         now: Callable[[], float] = time.time,
         mono: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
@@ -183,7 +183,8 @@ class Worker:
         self.deadline = deadline if deadline is not None else mono() + 600.0
         self.pool_size = max(1, pool_size)
         self.lease_seconds = lease_seconds
-        self.retention_seconds = retention_days * 86400
+        # Ledger entries expire with the incident's retention period (DynamoDB TTL on expires_at).
+        self.retention_days = retention_days if callable(retention_days) else (lambda _incident: retention_days)
         self.now = now
         self.sleep = sleep
         self.retry = retry
@@ -216,9 +217,11 @@ class Worker:
         if self.stopped:
             return "pending", f"stopped:{self.stopped}"
         now = self.now()
-        expires = int(now + self.retention_seconds)
+        expires = int(now + self.retention_days(job.incident) * 86400)
         if suppression is not None:
-            recorded = self.ledger.mark_suppressed(job.send_id, r.key, reason=suppression, now=now, expires_at=expires)
+            recorded = self.ledger.mark_suppressed(
+                job.send_id, r.key, reason=suppression, now=now, expires_at=expires, campaign=job.campaign
+            )
             return ("suppressed" if recorded else "skipped"), ""
         if self.mono() >= self.deadline:
             return "pending", "deadline"
@@ -231,9 +234,14 @@ class Worker:
             lease=self.lease_seconds,
             reference=self.new_reference(),
             expires_at=expires,
+            campaign=job.campaign,
         )
         if not claim.ok:
-            return ("pending", "held") if claim.state in ("held", "") else ("skipped", "")
+            if claim.state in ("held", ""):
+                return "pending", "held"
+            if claim.campaign and claim.campaign != job.campaign:
+                self.ledger.count_already_notified(job.send_id, r.key, campaign=job.campaign)
+            return "skipped", ""
         try:
             raw = self.render(job, r, claim.reference)
         except Exception as exc:  # a bug or bad content: SES never saw it, give the claim back
@@ -261,7 +269,9 @@ class Worker:
             )
         except SendError as error:
             return self._failed(job, r, owner, error)
-        self.ledger.mark_sent(job.send_id, r.key, owner=owner, message_id=message_id, now=self.now())
+        self.ledger.mark_sent(
+            job.send_id, r.key, owner=owner, message_id=message_id, now=self.now(), campaign=job.campaign
+        )
         return "sent", ""
 
     def _token(self) -> None:
@@ -274,7 +284,9 @@ class Worker:
     def _failed(self, job: SendJob, r: Recipient, owner: str, error: SendError) -> tuple[str, str]:
         if error.kind == "recipient":
             reason = f"{error.code}: {error.detail}".strip(": ")
-            self.ledger.mark_failed(job.send_id, r.key, owner=owner, reason=reason, now=self.now())
+            self.ledger.mark_failed(
+                job.send_id, r.key, owner=owner, reason=reason, now=self.now(), campaign=job.campaign
+            )
             return "failed", error.code
         if error.kind == "unknown":
             # SES may have taken it: keep the claim; its lease and the SES Send event decide (module docstring).
