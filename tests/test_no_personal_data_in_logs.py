@@ -1,0 +1,117 @@
+"""A whole run, from upload to follow-up, logs nothing that identifies a person.
+
+The logs are captured as production writes them (the app's JSON logger at DEBUG here, stricter than the
+deployed INFO; Powertools' logger; everything reaching the root logger at INFO), plus the staff commands'
+output except `notis letters`, whose job is to list names and addresses. Then every input's e-mail address,
+name, personnummer (with and without its dash) and phone number is searched for.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from chalicelib.aws import client
+from chalicelib.campaigns.handler import handle_import
+from chalicelib.followups.handler import handle_tick
+from chalicelib.handlers import handle_send, handle_ses_event
+from notis_cli.main import main
+from tests.sending_helpers import moto_sent, ses_event
+
+PEOPLE = [
+    # name, personnummer, e-mail, phone
+    ("Astrid Lindqvist", "19850101-0022", "astrid.lindqvist@example.se", "070-123 45 01"),
+    ("Björn Åkesson", "20100202-0038", "bjorn.akesson@example.com", "+46 70 123 45 02"),
+    ("Björn Åkesson Junior", "19700303-0041", "BJORN.AKESSON@example.com", "0701234503"),
+    ("Cecilia Öberg", "19600404-0058", "not-an-address", "08-123 45 04"),
+    ("Dag Ärlig", "19600404-0058", "", "031-12 34 05"),
+    ("<script>alert('Eva')</script>", "19850101-0022", "eva.bounce@example.org", "070-123 45 06"),
+] + [(f"Fredrika Nummer{i}", "19850101-0022", f"fredrika.{i}@example.se", f"070-555 00 {i:02d}") for i in range(10)]
+
+
+def secrets_of(people) -> list[str]:
+    found = []
+    for name, pnr, email, phone in people:
+        found += [name, pnr, pnr.replace("-", ""), phone]
+        if email:
+            found += [email, email.lower(), email.split("@")[0]]
+    return [s for s in found if len(s) >= 6]
+
+
+class EverythingFormatter(logging.Formatter):
+    """The message and every attribute of the record (extra fields included), exception text too."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        trace = self.formatException(record.exc_info) if record.exc_info else ""
+        return f"{record.getMessage()} {vars(record)} {trace}"
+
+
+@pytest.fixture
+def captured_logs():
+    import app  # noqa: F401 (configures the app's JSON logger, which `notis.*` loggers propagate to)
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(EverythingFormatter())
+    notis = logging.getLogger("notis")
+    old_level = notis.level
+    notis.setLevel(logging.DEBUG)
+    watched = [notis, logging.getLogger(), logging.getLogger("notis-sender")]
+    for logger in watched:
+        logger.addHandler(handler)
+    logging.getLogger().setLevel(logging.INFO)
+    yield stream
+    for logger in watched:
+        logger.removeHandler(handler)
+    notis.setLevel(old_level)
+
+
+def test_a_full_run_logs_no_personal_data(aws, captured_logs, capfd):
+    settings = aws["settings"]
+    rows = "".join(f"{n};{p};{e};{t}\r\n" for n, p, e, t in PEOPLE)
+    body = ("Namn;Personnummer;E-post;Telefon\r\n" + rows).encode("cp1252", errors="replace")
+    client("s3").put_object(Bucket=aws["bucket"], Key="uploads/korkortsportalen-2024/customers/lista.csv",
+                            Body=body, ServerSideEncryption="aws:kms")
+    sqs = client("sqs")
+
+    def drain(queue: str, handler) -> None:
+        url = aws["queues"][queue]
+        while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+            handler({"Records": [{"messageId": m["MessageId"], "body": m["Body"], "receiptHandle": "x",
+                                  "attributes": {}, "eventSource": "aws:sqs"} for m in messages]}, settings)
+            for m in messages:
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+
+    drain(settings.import_queue, handle_import)
+    drain(settings.send_queue, handle_send)
+    sent = moto_sent()
+    assert len(sent) == 13, "astrid, bjorn (two people), eva, ten more"
+
+    from chalicelib.recipients import recipient_key
+    from chalicelib.sending.ledger import Ledger
+
+    ledger = Ledger(client("dynamodb"), settings.table)
+    send_id = "korkortsportalen-2024.customers.notice"
+    for entry in ledger.entries(send_id):
+        kind = "Bounce" if entry["key"] == recipient_key("eva.bounce@example.org", settings.hmac_key) else "Delivery"
+        extra = {"bounce": {"bounceType": "Permanent", "bouncedRecipients": [
+            {"emailAddress": "eva.bounce@example.org", "diagnosticCode": "smtp; 550 eva.bounce@example.org unknown"}]}}
+        handle_ses_event(ses_event(kind, send_id, entry["key"], entry.get("message_id", "m"),
+                                   **(extra if kind == "Bounce" else {})), settings)
+    later = datetime.now(UTC) + timedelta(days=15)
+    handle_tick(settings, now=later)
+    handle_tick(settings, now=later + timedelta(days=100))
+    campaign = next(c for c in __import__("chalicelib.campaigns.store", fromlist=["x"]).CampaignStore(
+        client("dynamodb"), settings.table).list())["campaign"]
+    for command in (["status"], ["status", campaign], ["evidence", campaign], ["evidence", campaign, "--json"],
+                    ["followups"]):
+        main(command)
+
+    out, err = capfd.readouterr()
+    everything = captured_logs.getvalue() + out + err
+    assert "campaign queued" in everything, "the logs were really captured"
+    leaks = [s for s in secrets_of(PEOPLE) if s.lower() in everything.lower()]
+    assert leaks == []
