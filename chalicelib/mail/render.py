@@ -21,6 +21,7 @@ from typing import Any
 
 import jinja2
 from markupsafe import Markup, escape
+from markupsafe import escape as markup_escape
 
 from chalicelib.content.markdown import to_html, to_plain
 from chalicelib.content.model import Incident, Update
@@ -59,9 +60,42 @@ class Composed:
     lang: str
 
 
+_WHO, _REF = "\x00notis-who\x00", "\x00notis-ref\x00"
+_RENDERED: dict[tuple, tuple[Incident, Composed]] = {}
+
+
 def compose(incident: Incident, spec: MailSpec, *, names: list[str], lang: str, reference: str) -> Composed:
-    """Render the e-mail for the person or people `names` at one address, in `lang` (sv if unknown)."""
+    """Render the e-mail for the person or people `names` at one address, in `lang` (sv if unknown).
+
+    The templates are rendered once per incident, template, audience and language with stand-ins for the
+    greeting's names and the reference code, which are filled in (escaped for HTML) per recipient: the
+    sender composes thousands of these a minute and Jinja2 is most of that cost.
+    """
     lang = normalise_lang(lang)
+    people = clean_names(names)
+    who = join_names(people, lang) if len(people) <= MAX_NAMES else ""
+    key = (id(incident), spec, lang, bool(who))
+    cached = _RENDERED.get(key)
+    if cached is None or cached[0] is not incident:
+        if len(_RENDERED) > 256:
+            _RENDERED.clear()
+        cached = _RENDERED[key] = (incident, _render(incident, spec, lang, _WHO if who else ""))
+    shape = cached[1]
+
+    def fill(text: str, escape_html: bool) -> str:
+        value = str(markup_escape(who)) if escape_html else who
+        return text.replace(_WHO, value).replace(_REF, str(markup_escape(reference)) if escape_html else reference)
+
+    return Composed(
+        subject=_one_line(fill(shape.subject, False)),
+        text=_tidy_text(fill(shape.text, False)),
+        html=_tidy_html(fill(shape.html, True)),
+        lang=shape.lang,
+    )
+
+
+def _render(incident: Incident, spec: MailSpec, lang: str, who: str) -> Composed:
+    """The e-mail with stand-ins for names and reference; text and HTML not yet tidied."""
     for value, what in ((spec.template, "template"), (spec.audience, "audience")):
         if not NAME_RE.match(value or ""):
             raise MailError(f"{what} name {value!r} must be lowercase letters, digits and dashes")
@@ -69,8 +103,6 @@ def compose(incident: Incident, spec: MailSpec, *, names: list[str], lang: str, 
     lang = name.removesuffix(".j2").rsplit(".", 1)[1]  # a template only in Swedish makes a Swedish e-mail
     html_env, text_env = _environments()
     update = _update(incident, spec)
-    people = clean_names(names)
-    who = join_names(people, lang) if len(people) <= MAX_NAMES else ""
     title = incident.title.in_lang(lang)
     context: dict[str, Any] = {
         "lang": lang,
@@ -79,7 +111,7 @@ def compose(incident: Incident, spec: MailSpec, *, names: list[str], lang: str, 
         "org": incident.organisation,
         "title": title,
         "who": who,
-        "reference": reference,
+        "reference": _REF,
         "update": update,
     }
     text_template = text_env.get_template(name)
@@ -89,7 +121,7 @@ def compose(incident: Incident, spec: MailSpec, *, names: list[str], lang: str, 
     context["subject"] = subject
     text = text_template.render(context, layout="layout.txt.j2")
     html = html_env.get_template(name).render(context, layout="layout.html.j2")
-    return Composed(subject=subject, text=_tidy_text(text), html=_tidy_html(html), lang=lang)
+    return Composed(subject=subject, text=text, html=html, lang=lang)
 
 
 def template_problems(incident: Incident) -> list[str]:
