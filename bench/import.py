@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from chalicelib.recipients.personnummer import luhn_check_digit
+
 ROOT = Path(__file__).resolve().parent.parent
 GOAL_ROWS_PER_S = 30_000
 GOAL_RSS_MB = 400
@@ -35,18 +37,10 @@ TOWNS = "Stockholm Göteborg Malmö Uppsala Västerås Örebro Linköping Växj�
 DOMAINS = "gmail.com hotmail.com outlook.com telia.com live.se yahoo.se bredband.net spray.se icloud.com".split()
 
 
-def luhn_digit(nine: str) -> str:
-    total = 0
-    for i, ch in enumerate(nine):
-        d = int(ch) * (2 if i % 2 == 0 else 1)
-        total += d - 9 if d > 9 else d
-    return str((10 - total % 10) % 10)
-
-
 def personnummer(rng: random.Random) -> str:
     year = rng.randint(1930, 2008)
     nine = f"{year % 100:02d}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}{rng.randint(0, 999):03d}"
-    return f"{year // 100}{nine[:6]}-{nine[6:]}{luhn_digit(nine)}"
+    return f"{year // 100}{nine[:6]}-{nine[6:]}{luhn_check_digit(nine)}"
 
 
 def generate(path: Path, rows: int, seed: int = 3) -> dict[str, int]:

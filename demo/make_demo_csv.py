@@ -17,6 +17,8 @@ import random
 import sys
 from pathlib import Path
 
+from chalicelib.recipients.personnummer import luhn_check_digit
+
 OUT = Path(__file__).resolve().parent / "kunder.csv"
 HEADER = ["Kundnr", "Förnamn", "Efternamn", "Personnummer", "E-post", "Telefon", "Adress", "Postnummer", "Ort",
           "Språk"]
@@ -31,19 +33,10 @@ CITIES = [("111 22", "Stockholm"), ("411 03", "Göteborg"), ("211 45", "Malmö")
           ("903 26", "Umeå"), ("582 24", "Linköping"), ("972 31", "Luleå")]
 
 
-def luhn_digit(nine: str) -> str:
-    """The check digit that makes YYMMDDNNN + C pass Luhn (weights 2,1,2,1,... from the left)."""
-    total = 0
-    for i, ch in enumerate(nine):
-        d = int(ch) * (2 if i % 2 == 0 else 1)
-        total += d - 9 if d > 9 else d
-    return str((10 - total % 10) % 10)
-
-
 def personnummer(rng: random.Random) -> str:
     year, month, day = rng.randint(1940, 2005), rng.randint(1, 12), rng.randint(1, 28)
     nine = f"{year % 100:02d}{month:02d}{day:02d}{rng.randint(0, 999):03d}"
-    return f"{year}{month:02d}{day:02d}-{nine[6:]}{luhn_digit(nine)}"
+    return f"{year}{month:02d}{day:02d}-{nine[6:]}{luhn_check_digit(nine)}"
 
 
 def _ascii(name: str) -> str:

@@ -19,6 +19,12 @@ def luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+def luhn_check_digit(nine: str) -> str:
+    """The digit that makes YYMMDDNNN + digit pass Luhn (for generating test and demo data)."""
+    total = sum(map(_DOUBLED.__getitem__, nine[0::2])) + sum(map(int, nine[1::2]))
+    return str((10 - total % 10) % 10)
+
+
 def _leap(year: int) -> bool:
     return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
 

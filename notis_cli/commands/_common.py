@@ -1,12 +1,10 @@
-"""Helpers shared by the staff commands: which AWS we talk to (on stderr), queue URLs, CSV safety."""
+"""Helpers shared by the staff commands: which AWS we talk to (on stderr), queue URLs."""
 
 from __future__ import annotations
 
 import os
 import sys
 from typing import Any
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def register(sub: Any) -> None:
@@ -33,9 +31,3 @@ def describe_target() -> str:
 
 def queue_url(sqs: Any, name: str) -> str:
     return str(sqs.get_queue_url(QueueName=name)["QueueUrl"])
-
-
-def safe_cell(value: object) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula: prefix risky first characters with a quote."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TextIO
 
-from notis_cli.commands._common import safe_cell
+from chalicelib.campaigns.cells import safe_cell
 from notis_cli.commands._sendview import Context
 
 HEADER = ["line", "name", "postal_address", "email", "reason"]
