@@ -101,7 +101,16 @@ class MemoryLedger:
         return False
 
     def claim(
-        self, send_id: str, key: str, *, owner: str, now: float, lease: float, reference: str, expires_at: int
+        self,
+        send_id: str,
+        key: str,
+        *,
+        owner: str,
+        now: float,
+        lease: float,
+        reference: str,
+        expires_at: int,
+        campaign: str = "",
     ) -> L.Claim:
         self._rtt()
         with self.lock:
@@ -124,10 +133,12 @@ class MemoryLedger:
         self._rtt()  # the counter ADD
         return True
 
-    def mark_sent(self, send_id: str, key: str, *, owner: str, message_id: str, now: float) -> bool:
+    def mark_sent(
+        self, send_id: str, key: str, *, owner: str, message_id: str, now: float, campaign: str = ""
+    ) -> bool:
         return self._move(send_id, key, owner, L.SENT, "sent", message_id=message_id)
 
-    def mark_failed(self, send_id: str, key: str, *, owner: str, reason: str, now: float) -> bool:
+    def mark_failed(self, send_id: str, key: str, *, owner: str, reason: str, now: float, campaign: str = "") -> bool:
         return self._move(send_id, key, owner, L.FAILED, "failed", reason=reason)
 
     def release(self, send_id: str, key: str, *, owner: str) -> None:
