@@ -221,10 +221,33 @@ def test_missing_object_fails_only_that_record(aws):
 
 
 def test_campaign_id_derives_from_the_object():
-    a = Upload("b", "uploads/x/customers/a.csv", version="v1")
-    assert a.campaign_id == Upload("b", "uploads/x/customers/a.csv", version="v1", size=9).campaign_id
-    assert a.campaign_id != Upload("b", "uploads/x/customers/a.csv", version="v2").campaign_id
-    assert Upload("b", "k", etag='"e1"').campaign_id == Upload("b", "k", etag="e1").campaign_id
+    a = Upload("b", "uploads/x/customers/a.csv", etag="e1", version="v1")
+    assert a.campaign_id == Upload("b", "uploads/x/customers/a.csv", etag='"e1"', size=9).campaign_id
+    assert a.campaign_id != Upload("b", "uploads/x/customers/a.csv", etag="e2", version="v1").campaign_id
+    assert a.campaign_id != Upload("b", "uploads/x/customers/b.csv", etag="e1").campaign_id
+    assert Upload("b", "k", version="v1").campaign_id != Upload("b", "k", version="v2").campaign_id
+
+
+def test_notis_upload_names_the_campaign_the_import_creates(aws, tmp_path, capsys):
+    from notis_cli.main import main
+
+    path = tmp_path / "kunder.csv"
+    path.write_bytes(GOOD_CSV)
+    assert main(["upload", str(path), "--incident", INCIDENT, "--audience", "customers"]) == 0
+    printed = capsys.readouterr().out
+    drain_import_queue(aws)
+    [campaign] = campaigns(aws)
+    assert f"campaign: {campaign['campaign']}" in printed
+    assert "4 rows, 2 e-mails to send, 1 duplicates merged, 0 rejected, 1 need a letter" in printed
+
+
+def test_the_same_file_uploaded_again_starts_nothing_new(aws):
+    upload(aws, GOOD_CSV)
+    drain_import_queue(aws)
+    assert send_queue(aws)
+    upload(aws, GOOD_CSV)
+    drain_import_queue(aws)
+    assert send_queue(aws) == [] and len(campaigns(aws)) == 1
 
 
 def test_a_shared_mailbox_listed_for_hundreds_still_fits_the_queue(aws):
@@ -236,3 +259,39 @@ def test_a_shared_mailbox_listed_for_hundreds_still_fits_the_queue(aws):
     school = next(r for r in recipients if r["email"] == "skolan@example.se")
     assert len(school["names"]) == 10 and school["more_names"] == 790
     assert len(recipients) == 121
+
+
+@pytest.mark.parametrize(
+    ("content", "args", "words"),
+    [
+        (b"PK\x03\x04" + b"\x00" * 100, ["--incident", INCIDENT, "--audience", "customers"], "Excel"),
+        (b"", ["--incident", INCIDENT, "--audience", "customers"], "empty"),
+        (b"\xff\xfe\x00\x01\x02" * 50, ["--incident", INCIDENT, "--audience", "customers"], "cannot be used"),
+        (GOOD_CSV, ["--incident", "no-such-incident", "--audience", "customers"], "no incident 'no-such-incident'"),
+        (GOOD_CSV, ["--incident", INCIDENT, "--audience", "../../etc"], "declares no audience '../../etc'"),
+    ],
+)
+def test_notis_upload_refuses_bad_input_before_anything_leaves_the_machine(aws, tmp_path, capsys, content, args,
+                                                                             words):
+    from notis_cli.main import main
+
+    path = tmp_path / "lista.csv"
+    path.write_bytes(content)
+    assert main(["upload", str(path), *args]) == 1
+    assert words in capsys.readouterr().err
+    assert client("s3").list_objects_v2(Bucket=aws["bucket"], Prefix="uploads/").get("KeyCount") == 0
+
+
+def test_notis_upload_of_a_missing_file(aws, tmp_path, capsys):
+    from notis_cli.main import main
+
+    assert main(["upload", str(tmp_path / "nope.csv"), "--incident", INCIDENT, "--audience", "customers"]) == 1
+    assert "no such file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("campaign", ["c0000000000000000000", "'; DROP TABLE", ""])
+def test_notis_approve_of_an_unknown_campaign(aws, capsys, campaign):
+    from notis_cli.main import main
+
+    assert main(["approve", campaign, "--yes"]) == 1
+    assert "no campaign" in capsys.readouterr().err

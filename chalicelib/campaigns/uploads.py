@@ -22,8 +22,10 @@ class Upload:
 
     @property
     def campaign_id(self) -> str:
-        """Derived from the object, so a redelivered notification names the same campaign."""
-        identity = "\n".join((self.bucket, self.key, self.version or self.etag.strip('"')))
+        """Derived from the object (bucket, key, content ETag), so a redelivered notification names the same
+        campaign, and `notis upload` can name it too: S3 notifications carry the ETag always but the version id
+        only from versioned buckets (and moto never), so the version is the fallback, not the key."""
+        identity = "\n".join((self.bucket, self.key, self.etag.strip('"') or self.version))
         return "c" + hashlib.sha256(identity.encode()).hexdigest()[:20]
 
 

@@ -33,6 +33,13 @@ class Context:
             print(f"notis: no campaign {campaign_id!r} (see notis status)", file=sys.stderr)
         return item
 
+    def entries(self, campaign_item: dict[str, Any]) -> list[dict[str, Any]]:
+        """The ledger entries this campaign settled. The ledger is per notice (`send_id`), shared by every
+        campaign of the incident and audience; an entry names the campaign that claimed it."""
+        campaign_id = str(campaign_item.get("campaign", ""))
+        send_id = str(campaign_item.get("send_id") or campaign_id)
+        return [e for e in self.ledger.entries(send_id) if e.get("campaign", campaign_id) == campaign_id]
+
     def dlq_depth(self) -> int | None:
         from chalicelib import aws
 

@@ -42,7 +42,7 @@ def letter_list(ctx: Context, campaign_id: str, item: dict[str, Any]) -> Iterabl
     from chalicelib.recipients import InvalidEmail, iter_rows, normalise_email, recipient_key
     from chalicelib.sending.status import letter_rows, needs_letter
 
-    letter_keys = {e["key"]: reason for e in ctx.ledger.entries(campaign_id) if (reason := needs_letter(e))}
+    letter_keys = {e["key"]: reason for e in ctx.entries(item) if (reason := needs_letter(e))}
     get: dict[str, Any] = {"Bucket": item["bucket"], "Key": item["key"]}
     if item.get("version"):
         get["VersionId"] = item["version"]

@@ -55,7 +55,7 @@ def snapshot(ctx: Context, campaign_id: str) -> Any:
 
     item = ctx.campaigns.get(campaign_id) or {}
     return send_status(
-        item, ctx.ledger.entries(campaign_id), now=time.time(), configured_rate=ctx.settings.max_send_rate
+        item, ctx.entries(item), now=time.time(), configured_rate=ctx.settings.max_send_rate
     )
 
 
