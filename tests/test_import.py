@@ -295,3 +295,21 @@ def test_notis_approve_of_an_unknown_campaign(aws, capsys, campaign):
 
     assert main(["approve", campaign, "--yes"]) == 1
     assert "no campaign" in capsys.readouterr().err
+
+
+def test_notis_status_shows_the_import_report_of_a_held_campaign(aws, capsys):
+    from notis_cli.main import main
+
+    rows = "".join(f"Person {i};{'fel-adress' if i % 3 == 0 else f'p{i}@example.se'}\r\n" for i in range(12))
+    upload(aws, ("Namn;E-post\r\n" + rows).encode())
+    drain_import_queue(aws)
+    [campaign] = campaigns(aws)
+    capsys.readouterr()
+    assert main(["status", campaign["campaign"]]) == 0
+    out = capsys.readouterr().out
+    assert "held" in out
+    assert "12 rows: 8 e-mails, 0 duplicates merged, 4 rejected" in out
+    assert "line 2 (e-mail): the e-mail address is not valid" in out
+    assert f"notis approve {campaign['campaign']}" in out
+    assert "fel-adress" not in out and "@example.se" not in out
+    assert main(["status", campaign["campaign"], "--watch"]) == 0, "watching a held campaign ends at once"

@@ -74,7 +74,28 @@ def render(ctx: Context, campaign_id: str) -> str:
         f"{'done' if s.done else format_duration(s.time_left)}",
         f"send DLQ   {'unknown' if dlq is None else dlq} message(s) (all campaigns; notis redrive {s.campaign})",
     ]
-    return "\n".join(lines)
+    return "\n".join(lines[:1] + import_report(ctx.campaigns.get(campaign_id) or {}, ctx.settings.bucket)
+                     + lines[1:])
+
+
+def import_report(item: dict[str, Any], bucket: str) -> list[str]:
+    """What the import found (counts, the first bad rows by line, why it is held or refused): no personal data."""
+    counts = item.get("counts") or {}
+    lines = []
+    if counts:
+        lines.append(
+            f"import     {counts.get('rows', 0)} rows: {counts.get('deliverable', 0)} e-mails, "
+            f"{counts.get('duplicates', 0)} duplicates merged, {counts.get('rejected', 0)} rejected, "
+            f"{counts.get('warnings', 0)} warnings, {counts.get('letters', 0)} without a usable address"
+        )
+    if item.get("error"):
+        lines.append(f"           {item['error']}")
+    for problem in item.get("first_problems") or []:
+        column = f" ({problem['column']})" if problem.get("column") else ""
+        lines.append(f"  line {problem.get('line')}{column}: {problem.get('reason')}")
+    if counts or item.get("error"):
+        lines.append(f"report     s3://{bucket}/reports/{item.get('campaign', '')}/rows.csv")
+    return lines
 
 
 def bar(done: int, total: int, width: int = 30) -> str:
@@ -98,7 +119,7 @@ def watch(ctx: Context, campaign_id: str, *, interval: float, out: Any = None) -
             )
             out.write(("\r" + line + "\x1b[K") if tty else line + "\n")
             out.flush()
-            if s.done:
+            if s.done or s.state in ("held", "failed"):
                 out.write("\n" if tty else "")
                 print(render(ctx, campaign_id), file=out)
                 return 0
