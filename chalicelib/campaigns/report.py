@@ -52,5 +52,10 @@ def summary_json(campaign: dict[str, Any]) -> str:
 
 def first_problems(result: ImportResult, limit: int = 10) -> list[dict[str, Any]]:
     """The first bad rows, for `notis status` (GOV.UK Notify shows the first errors by row)."""
-    issues = sorted(result.rejected + result.letters, key=lambda i: i.line)[:limit]
-    return [{"line": i.line, "column": i.column, "reason": i.reason} for i in issues]
+    seen: set[tuple[int, str]] = set()
+    found = []
+    for issue in sorted(result.rejected + result.letters, key=lambda i: i.line):
+        if (issue.line, issue.reason) not in seen:  # a rejected row is also on the letter list: show it once
+            seen.add((issue.line, issue.reason))
+            found.append({"line": issue.line, "column": issue.column, "reason": issue.reason})
+    return found[:limit]
