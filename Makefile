@@ -29,6 +29,7 @@ lint: $(STAMP)
 OUT ?= out
 package: $(STAMP)
 	rm -rf $(OUT)
+	$(PY) -m notis_cli.precompile
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-north-1} $(VENV)/bin/chalice package --stage prod \
 		--merge-template .chalice/resources.json $(OUT)
 	$(VENV)/bin/cfn-lint $(OUT)/sam.json

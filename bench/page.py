@@ -132,7 +132,10 @@ def main() -> None:
                         help="also measure the first visit's transfer in headless Chromium (make browser-deps)")
     args = parser.parse_args()
 
-    print(f"cold start, median of {args.runs} fresh processes (ms)")
+    from chalicelib.web.site import COMPILED_DIR
+
+    compiled = "precompiled (make package)" if COMPILED_DIR.is_dir() else "compiled at first render"
+    print(f"cold start, median of {args.runs} fresh processes (ms); page templates {compiled}")
     bare = cold("pass", args.runs)
     boto = cold("import boto3", args.runs)
     page = cold(RENDER_HOME, args.runs)

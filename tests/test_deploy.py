@@ -468,7 +468,7 @@ def test_hmac_key_is_read_from_the_secret_when_configured(aws, monkeypatch):
 
 def _runtime_files() -> set[str]:
     lib = ROOT / "chalicelib"
-    files = {p for p in (lib / "templates").rglob("*") if p.is_file()}
+    files = {p for p in (lib / "templates").rglob("*") if p.is_file() and "_compiled" not in p.parts}
     files |= set((lib / "incidents").glob("*/incident.yaml"))
     return {p.relative_to(ROOT).as_posix() for p in files if "__pycache__" not in p.parts}
 
@@ -481,6 +481,7 @@ def test_zip_holds_every_template_and_incident_the_functions_read(package: Path)
     assert runtime <= names, sorted(runtime - names)
     assert {"app.py", "jinja2/__init__.py", "yaml/__init__.py", "markdown_it/__init__.py"} <= names
     assert not any(n.startswith(("tests/", "notis_cli/", ".chalice/", "bench/")) for n in names)
+    assert any(n.startswith("chalicelib/templates/_compiled/page-") for n in names), "page templates precompiled"
 
 
 def test_app_serves_pages_and_parses_templates_from_the_zip_alone(package: Path, tmp_path: Path):
@@ -491,11 +492,19 @@ def test_app_serves_pages_and_parses_templates_from_the_zip_alone(package: Path,
         """
         import sys, json
         sys.path.insert(0, ".")
+        import jinja2
+        compiled = []
+        original = jinja2.Environment.compile
+        def counting(self, *args, **kwargs):
+            compiled.append(1)
+            return original(self, *args, **kwargs)
+        jinja2.Environment.compile = counting
         import app
         from jinja2 import Environment, FileSystemLoader
         env = Environment(loader=FileSystemLoader("chalicelib/templates"))
         # parse only: the mail renderer registers its own filters
-        parsed = [env.parse(env.loader.get_source(env, name)[0]) for name in env.list_templates()]
+        names = [n for n in env.list_templates() if not n.startswith("_compiled/")]
+        parsed = [env.parse(env.loader.get_source(env, name)[0]) for name in names]
 
         class Context:
             function_name = "APIHandler"; aws_request_id = "r"; memory_limit_in_mb = 512
@@ -514,7 +523,7 @@ def test_app_serves_pages_and_parses_templates_from_the_zip_alone(package: Path,
         home = get("/", "/")
         page = get("/incidents/{slug}", "/incidents/" + slug, {"slug": slug})
         print(json.dumps({"home": home[0], "page": page[0], "has_title": "<h1" in page[1],
-                          "templates": len(parsed), "boto3": "boto3" in sys.modules}))
+                          "templates": len(parsed), "boto3": "boto3" in sys.modules, "compiled": len(compiled)}))
         """
     )
     result = subprocess.run(
@@ -524,4 +533,5 @@ def test_app_serves_pages_and_parses_templates_from_the_zip_alone(package: Path,
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
     expected_templates = sum(1 for n in _runtime_files() if n.startswith("chalicelib/templates/"))
-    assert report == {"home": 200, "page": 200, "has_title": True, "templates": expected_templates, "boto3": False}
+    assert report == {"home": 200, "page": 200, "has_title": True, "templates": expected_templates, "boto3": False,
+                      "compiled": 0}, "pages render from the precompiled templates: no compiling at cold start"

@@ -371,3 +371,23 @@ def test_favicon_is_an_empty_cached_answer_not_the_404_page(client):
     response = client.http.get("/favicon.ico")
     assert response.status_code == 204 and response.body == b""
     assert "max-age" in response.headers["Cache-Control"]
+
+
+def test_precompiled_templates_never_serve_a_stale_page(tmp_path):
+    from jinja2 import Environment, FileSystemLoader
+
+    from chalicelib.web.site import PackagedBytecodeCache
+
+    source, cache = tmp_path / "templates", tmp_path / "compiled"
+    source.mkdir()
+    (source / "t.html").write_text("first {{ x }}")
+
+    def render(writable: bool) -> str:
+        env = Environment(loader=FileSystemLoader(str(source)),
+                          bytecode_cache=PackagedBytecodeCache(cache, writable=writable))
+        return env.get_template("t.html").render(x=1)
+
+    assert render(writable=True) == "first 1"
+    assert list(cache.iterdir()), "compiled at packaging time"
+    (source / "t.html").write_text("second {{ x }}")
+    assert render(writable=False) == "second 1", "an edited template is compiled afresh, not read stale"

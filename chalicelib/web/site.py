@@ -10,7 +10,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined, select_autoescape
 
 from chalicelib.content.loader import load_incidents
 from chalicelib.content.markdown import to_html
@@ -24,30 +24,61 @@ from chalicelib.web.strings import STRINGS, format_date, format_when
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 CONTENT_DIR = PACKAGE_DIR / "incidents"
 TEMPLATE_DIR = PACKAGE_DIR / "templates"
+COMPILED_DIR = TEMPLATE_DIR / "_compiled"  # written by `make package` (notis_cli.precompile), not in git
 HTML = "text/html; charset=utf-8"
 JSON = "application/json; charset=utf-8"
 ATOM = "application/atom+xml; charset=utf-8"
 CSS = "text/css; charset=utf-8"
 
 
-def _environment() -> Environment:
+ENV_OPTIONS = {"autoescape": "html,xml,strings", "undefined": "strict", "trim_blocks": True, "lstrip_blocks": True}
+ENV_FINGERPRINT = hashlib.sha256(json.dumps(ENV_OPTIONS, sort_keys=True).encode()).hexdigest()[:10]
+
+
+class PackagedBytecodeCache(FileSystemBytecodeCache):
+    """Page templates compiled at packaging time, so a cold start skips Jinja's compiler (most of its render).
+
+    Read-only in Lambda; Jinja checks each entry's source checksum and Python version and compiles afresh
+    when they differ, so a stale or foreign cache costs time, never correctness. The file names carry this
+    environment's settings, so another environment's compilation of the same template is never picked up.
+    """
+
+    def __init__(self, directory: Path, *, writable: bool = False):
+        if writable:
+            directory.mkdir(parents=True, exist_ok=True)
+        super().__init__(str(directory), pattern=f"page-{ENV_FINGERPRINT}-%s.cache")
+        self.writable = writable
+
+    def get_cache_key(self, name: str, filename: str | None = None) -> str:
+        """By template name only: Jinja's default adds the absolute path, which differs once deployed."""
+        return hashlib.sha1(name.encode(), usedforsecurity=False).hexdigest()
+
+    def dump_bytecode(self, bucket) -> None:
+        if self.writable:
+            super().dump_bytecode(bucket)
+
+
+def _environment(cache: PackagedBytecodeCache | None = None) -> Environment:
+    if cache is None and COMPILED_DIR.is_dir():
+        cache = PackagedBytecodeCache(COMPILED_DIR)
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATE_DIR)),
         autoescape=select_autoescape(["html", "xml"], default_for_string=True),
         undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
+        trim_blocks=ENV_OPTIONS["trim_blocks"],
+        lstrip_blocks=ENV_OPTIONS["lstrip_blocks"],
+        bytecode_cache=cache,
     )
     env.filters["md"] = to_html
     return env
 
 
 class Site:
-    def __init__(self, incidents: list[Incident], public_url: str = ""):
+    def __init__(self, incidents: list[Incident], public_url: str = "", *, cache: PackagedBytecodeCache | None = None):
         self.incidents = sorted(incidents, key=lambda i: i.updated_at, reverse=True)
         self.by_slug = {i.slug: i for i in self.incidents}
         self.public_url = public_url.rstrip("/")
-        self.env = _environment()
+        self.env = _environment(cache)
         self.css = (TEMPLATE_DIR / "page" / "style.css").read_text(encoding="utf-8")
         digest = hashlib.sha256(self.css.encode()).digest()
         self.style_hash = "sha256-" + base64.b64encode(digest).decode()
