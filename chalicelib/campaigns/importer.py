@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.campaigns import report
+from chalicelib.campaigns.objects import open_upload
 from chalicelib.campaigns.queueing import messages, send_all
 from chalicelib.campaigns.store import APPROVED, FAILED, HELD, IMPORTING, QUEUED, CampaignStore
 from chalicelib.campaigns.uploads import Approval, BadKey, Upload, parse_key
@@ -48,7 +49,7 @@ class Importer:
         try:
             slug, audience = self._target(upload.key)
             result = self._read(upload)
-        except (BadKey, UnusableFile, LookupError) as exc:
+        except (BadKey, UnusableFile, LookupError) as exc:  # UploadGone is a LookupError
             return self._fail(campaign_id, exc)
         return self._checked(campaign_id, slug, audience, upload, result)
 
@@ -76,10 +77,7 @@ class Importer:
         return slug, audience
 
     def _read(self, upload: Upload) -> ImportResult:
-        kwargs = {"Bucket": upload.bucket, "Key": upload.key}
-        if upload.version:
-            kwargs["VersionId"] = upload.version
-        body = self.s3.get_object(**kwargs)["Body"]
+        body = open_upload(self.s3, upload.bucket, upload.key, version=upload.version, etag=upload.etag)
         try:
             return read_recipients(body, max_bytes=self.settings.max_upload_bytes, hmac_key=self.settings.hmac_key)
         finally:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from chalicelib.campaigns.objects import UploadGone, open_upload
 from chalicelib.campaigns.queueing import messages, send_all
 from chalicelib.config import Settings
 from chalicelib.followups.markers import Markers, marker_pk, new_owner
@@ -100,19 +101,14 @@ class Starter:
                        counts["skipped_delivered"], queued)
 
     def _read(self, campaign: dict[str, Any]):
-        kwargs = {"Bucket": campaign.get("bucket") or self.settings.bucket, "Key": campaign.get("key", "")}
-        if campaign.get("version"):
-            kwargs["VersionId"] = campaign["version"]
         if campaign.get("purged_at"):
             raise _Gone("purged", "The uploaded file was deleted after the retention period.")
-        try:
-            body = self.s3.get_object(**kwargs)["Body"]
-        except self.s3.exceptions.ClientError as exc:
-            code = str(exc.response.get("Error", {}).get("Code", ""))
-            if code in GONE:
-                raise _Gone(code, "The uploaded file no longer exists (replaced by a newer upload and expired, "
-                                  "or deleted). Upload the list again to reach these people.") from None
-            raise  # access or throttling: retried on the next tick once the lease runs out
+        try:  # access or throttling errors propagate: retried on the next tick once the lease runs out
+            body = open_upload(self.s3, campaign.get("bucket") or self.settings.bucket, campaign.get("key", ""),
+                               version=campaign.get("version", ""), etag=campaign.get("etag", ""))
+        except UploadGone:
+            raise _Gone("gone", "The uploaded file no longer exists (replaced by a newer upload and expired, "
+                                "or deleted). Upload the list again to reach these people.") from None
         try:
             return read_recipients(body, max_bytes=self.settings.max_upload_bytes, hmac_key=self.settings.hmac_key)
         except UnusableFile as exc:

@@ -39,14 +39,13 @@ def write_csv(rows: Iterable[Any], out: TextIO) -> int:
 
 def letter_list(ctx: Context, campaign_id: str, item: dict[str, Any]) -> Iterable[Any]:
     from chalicelib import aws
+    from chalicelib.campaigns.objects import open_upload
     from chalicelib.recipients import InvalidEmail, iter_rows, normalise_email, recipient_key
     from chalicelib.sending.status import letter_rows, needs_letter
 
     letter_keys = {e["key"]: reason for e in ctx.entries(item) if (reason := needs_letter(e))}
-    get: dict[str, Any] = {"Bucket": item["bucket"], "Key": item["key"]}
-    if item.get("version"):
-        get["VersionId"] = item["version"]
-    body = aws.client("s3").get_object(**get)["Body"]
+    body = open_upload(aws.client("s3"), item["bucket"], item["key"], version=item.get("version", ""),
+                       etag=item.get("etag", ""))
     hmac_key = ctx.settings.hmac_key
 
     def key_of(raw: str) -> str | None:
