@@ -29,57 +29,57 @@ def _request() -> web.Request:
     return web.Request(
         query=req.query_params or {},
         headers={k.lower(): v for k, v in (req.headers or {}).items()},
-        base=web.base_path(req.context.get("path", ""), req.path),
+        base=web.base_path(req.context.get("path", ""), req.to_original_event().get("path", "")),
     )
 
 
-@app.route("/")
+@app.route("/", methods=["GET", "HEAD"])
 def home() -> Response:
     return _respond(site.home(_request()))
 
 
-@app.route("/incidents/{slug}")
+@app.route("/incidents/{slug}", methods=["GET", "HEAD"])
 def incident_page(slug: str) -> Response:
     return _respond(site.incident(_request(), slug))
 
 
-@app.route("/api/incidents", cors=True)
+@app.route("/api/incidents", methods=["GET", "HEAD"], cors=True)
 def api_incidents() -> Response:
     return _respond(site.api_list(_request()))
 
 
-@app.route("/api/incidents/{slug}", cors=True)
+@app.route("/api/incidents/{slug}", methods=["GET", "HEAD"], cors=True)
 def api_incident(slug: str) -> Response:
     return _respond(site.api_incident(_request(), slug))
 
 
-@app.route("/api/incidents/{slug}/faq", cors=True)
+@app.route("/api/incidents/{slug}/faq", methods=["GET", "HEAD"], cors=True)
 def api_faq(slug: str) -> Response:
     return _respond(site.api_faq(_request(), slug))
 
 
-@app.route("/api/v2/summary.json", cors=True)
+@app.route("/api/v2/summary.json", methods=["GET", "HEAD"], cors=True)
 def api_summary() -> Response:
     return _respond(site.summary(_request()))
 
 
-@app.route("/feed.atom")
+@app.route("/feed.atom", methods=["GET", "HEAD"])
 def feed() -> Response:
     return _respond(site.feed(_request()))
 
 
-@app.route("/style.css")
+@app.route("/style.css", methods=["GET", "HEAD"])
 def stylesheet() -> Response:
     return _respond(site.stylesheet(_request()))
 
 
-@app.route("/favicon.ico")
+@app.route("/favicon.ico", methods=["GET", "HEAD"])
 def favicon() -> Response:
     """Browsers ask on every first visit; answer with nothing (cached) rather than the 404 page."""
-    return Response(body="", status_code=204, headers={"Cache-Control": "public, max-age=86400"})
+    return _respond(site.favicon(_request()))
 
 
-@app.route("/{proxy+}")
+@app.route("/{proxy+}", methods=["GET", "HEAD"])
 def not_found() -> Response:
     """Unknown paths get a real 404 page, not API Gateway's 403."""
     return _respond(site.not_found(_request()))

@@ -184,3 +184,16 @@ def test_any_field_value_gives_problems_not_a_crash(overrides):
     document = yaml.safe_load(DEMO.read_text(encoding="utf-8"))
     document.update(overrides)
     parse_incident(document, "x/incident.yaml", "korkortsportalen-2024")
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (lambda d: d["organisation"].update(website="javascript:alert(1)"), "organisation.website: must be an https"),
+        (lambda d: d["organisation"]["contact"].update(email="javascript:alert(1)"), "is not an e-mail address"),
+        (lambda d: d["organisation"]["contact"].update(dpo_email="dpo at example"), "is not an e-mail address"),
+    ],
+)
+def test_links_and_addresses_in_the_organisation_are_checked(demo, mutate, expected):
+    mutate(demo)
+    assert any(expected in p for p in problems_of(demo)), problems_of(demo)

@@ -367,10 +367,12 @@ def test_page_path_never_imports_boto3():
     assert result.stdout.split() == ["False", "False"], result.stderr
 
 
-def test_favicon_is_an_empty_cached_answer_not_the_404_page(client):
+def test_favicon_is_an_empty_cached_answer_with_the_usual_headers(client):
     response = client.http.get("/favicon.ico")
     assert response.status_code == 204 and response.body == b""
-    assert "max-age" in response.headers["Cache-Control"]
+    assert "max-age=86400" in response.headers["Cache-Control"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "default-src 'none'" in response.headers["Content-Security-Policy"]
 
 
 def test_precompiled_templates_never_serve_a_stale_page(tmp_path):
@@ -391,3 +393,33 @@ def test_precompiled_templates_never_serve_a_stale_page(tmp_path):
     assert list(cache.iterdir()), "compiled at packaging time"
     (source / "t.html").write_text("second {{ x }}")
     assert render(writable=False) == "second 1", "an edited template is compiled afresh, not read stale"
+
+
+@pytest.mark.parametrize(
+    ("resource", "path", "params"),
+    [("/", "/", None), ("/incidents/{slug}", f"/incidents/{SLUG}", {"slug": SLUG}),
+     ("/incidents/{slug}", "/incidents/finns-inte", {"slug": "finns-inte"})],
+)
+def test_links_keep_the_api_gateway_stage_prefix(resource, path, params):
+    """On the execute-api address every page lives under /api: links must too, on every page."""
+    event = {"resource": resource, "path": path, "httpMethod": "GET", "headers": {}, "multiValueHeaders": {},
+             "multiValueQueryStringParameters": None, "pathParameters": params, "stageVariables": None,
+             "body": None, "isBase64Encoded": False,
+             "requestContext": {"resourcePath": resource, "httpMethod": "GET", "path": "/api" + path,
+                                "stage": "api"}}
+    body = notis_app.app(event, None)["body"]
+    assert 'href="/api/feed.atom?lang=sv"' in body
+    assert 'href="/feed.atom' not in body and 'href="/?lang' not in body
+
+
+@pytest.mark.parametrize("path", ["/", f"/incidents/{SLUG}", "/api/incidents", "/feed.atom", "/favicon.ico"])
+def test_head_requests_are_answered_for_uptime_monitors(client, path):
+    response = client.http.head(path)
+    assert response.status_code in (200, 204)
+    assert "ETag" in response.headers and "Content-Security-Policy" in response.headers
+
+
+def test_unknown_lang_still_varies_on_accept_language(client):
+    response = client.http.get("/?lang=de", headers={"Accept-Language": "en"})
+    assert '<html lang="en">' in response.body.decode()
+    assert response.headers["Vary"] == "Accept-Language"

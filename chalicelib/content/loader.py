@@ -26,6 +26,7 @@ from chalicelib.content.text import LANGUAGES, Text
 INCIDENT_FILE = "incident.yaml"
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+EMAIL_RE = re.compile(r"^[^@\s<>\"'():;,]+@[^@\s<>\"'():;,]+\.[^@\s<>\"'():;,]+$")
 MAX_FILE_BYTES = 1024 * 1024
 
 
@@ -158,9 +159,21 @@ def _contact(r: _Reader, raw: Any) -> Contact:
     )
     if contact.support_url and not contact.support_url.startswith("https://"):
         r.problem("organisation.contact.support_url", "must be an https:// address")
+    for field_name in ("email", "dpo_email"):
+        value = getattr(contact, field_name)
+        if value and not EMAIL_RE.match(value):
+            r.problem(f"organisation.contact.{field_name}", f"{value[:80]!r} is not an e-mail address")
     if raw is not None and not (contact.email or contact.phone or contact.support_url or contact.dpo_email):
         r.problem("organisation.contact", "Art. 34: give a contact point (e-mail, phone or support link)")
     return contact
+
+
+def _https(r: _Reader, raw: Any, path: str) -> str:
+    value = r.string(raw, path, required=False)
+    if value and not value.startswith("https://"):
+        r.problem(path, "must be an https:// address")
+        return ""
+    return value
 
 
 def _authority(r: _Reader, raw: Any) -> AuthorityReport | None:
@@ -295,7 +308,7 @@ def parse_incident(document: Any, file: str, folder_name: str | None = None) -> 
         organisation=Organisation(
             name=r.string(org.get("name"), "organisation.name"),
             contact=_contact(r, org.get("contact")),
-            website=r.string(org.get("website"), "organisation.website", required=False),
+            website=_https(r, org.get("website"), "organisation.website"),
         ),
         discovered_at=r.when(data.get("discovered_at"), "discovered_at") or datetime.min.replace(tzinfo=UTC),
         status=status,

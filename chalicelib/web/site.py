@@ -139,6 +139,11 @@ class Site:
             atom.render_feed(self.incidents, lang, self.public_url, self._site_name()), ATOM, lang))
         return respond(request, rendered, vary_language=True)
 
+    def favicon(self, request: Request) -> Page:
+        page = respond(request, self._cached(("favicon",), lambda: Rendered("", "image/x-icon")))
+        headers = {**page.headers, "Cache-Control": "public, max-age=86400"}
+        return Page(status=204 if page.status == 200 else page.status, body="", headers=headers)
+
     def stylesheet(self, request: Request) -> Page:
         return respond(request, self._cached(("css",), lambda: Rendered(self.css, CSS)))
 
@@ -157,7 +162,8 @@ class Site:
         return rendered
 
     def _html(self, request: Request, key: tuple, render: Callable[[], Rendered]) -> Page:
-        return respond(request, self._cached(key, render), vary_language="lang" not in request.query)
+        # Always Vary: a ?lang= that is not sv/en falls back to Accept-Language too.
+        return respond(request, self._cached(key, render), vary_language=True)
 
     def _json(self, request: Request, key: tuple, build: Callable[[], dict]) -> Page:
         rendered = self._cached(key, lambda: Rendered(json.dumps(build(), ensure_ascii=False, indent=1), JSON,
