@@ -199,6 +199,21 @@ def test_too_many_bad_rows_hold_the_campaign_until_approved(aws):
     assert send_queue(aws) == []
 
 
+def test_an_interrupted_approval_can_be_given_again(aws):
+    from notis_cli.main import main
+
+    rows = "".join(f"Person {i};{'bad' if i % 4 == 0 else f'p{i}@example.se'}\r\n" for i in range(40))
+    upload(aws, ("Namn;E-post\r\n" + rows).encode())
+    drain_import_queue(aws)
+    [campaign] = campaigns(aws)
+    store = CampaignStore(client("dynamodb"), aws["settings"].table)
+    store.update(campaign["campaign"], {"state": "approved"})  # approve died before its message was sent
+    assert main(["approve", campaign["campaign"], "--yes"]) == 0
+    drain_import_queue(aws)
+    assert campaigns(aws)[0]["state"] == "queued"
+    assert len([r for m in send_queue(aws) for r in m["recipients"]]) == 30
+
+
 def test_s3_test_event_and_garbage_messages_are_ignored(aws):
     url = aws["queues"][aws["settings"].import_queue]
     for body in ['{"Service":"Amazon S3","Event":"s3:TestEvent"}', "not json", "[]", '{"Records": [42]}']:

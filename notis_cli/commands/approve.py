@@ -28,9 +28,9 @@ def run(args: argparse.Namespace) -> int:
     if campaign is None:
         print(f"notis: no campaign {args.campaign!r}", file=sys.stderr)
         return 1
-    if campaign.get("state") != HELD:
-        print(f"notis: campaign {args.campaign} is {campaign.get('state')}, not held; nothing to approve",
-              file=sys.stderr)
+    state = campaign.get("state")
+    if state not in (HELD, APPROVED):  # approved: an earlier approve stopped before its message; send it again
+        print(f"notis: campaign {args.campaign} is {state}, not held; nothing to approve", file=sys.stderr)
         return 1
     counts = campaign.get("counts", {})
     print(f"{args.campaign}: {campaign.get('incident')} / {campaign.get('audience')}: "
@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.yes and input("Send it now? Type yes: ").strip().lower() != "yes":
         print("notis: not approved", file=sys.stderr)
         return 1
-    if not store.update(args.campaign, {"state": APPROVED}, expect_state=HELD):
+    if state == HELD and not store.update(args.campaign, {"state": APPROVED}, expect_state=HELD):
         print("notis: the campaign changed meanwhile; check notis status", file=sys.stderr)
         return 1
     sqs = aws.client("sqs")
