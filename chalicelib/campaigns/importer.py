@@ -126,8 +126,9 @@ class Importer:
         self._put(f"reports/{campaign_id}/rows.csv", report.rows_csv(result), "text/csv; charset=utf-8")
 
     def _put(self, key: str, text: str, content_type: str = "application/json") -> None:
-        self.s3.put_object(Bucket=self.settings.bucket, Key=key, Body=text.encode("utf-8"),
-                           ContentType=content_type, ServerSideEncryption="aws:kms")
+        # No encryption header: the bucket's default (the stack's own KMS key) applies. Sending "aws:kms"
+        # without a key id would pick the account's aws/s3 key instead.
+        self.s3.put_object(Bucket=self.settings.bucket, Key=key, Body=text.encode("utf-8"), ContentType=content_type)
 
     def _now(self) -> str:
         return self.clock().isoformat(timespec="seconds")

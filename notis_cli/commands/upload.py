@@ -110,7 +110,8 @@ def _upload(path: Path, bucket: str, key: str):
     from chalicelib.campaigns.uploads import Upload
 
     s3 = aws.client("s3")
-    s3.upload_file(str(path), bucket, key, ExtraArgs={"ServerSideEncryption": "aws:kms"},
-                   Callback=_Progress(os.path.getsize(path)))
+    # No encryption header: the bucket's default (the stack's own KMS key) applies; "aws:kms" without a key
+    # id would pick the account's aws/s3 key instead.
+    s3.upload_file(str(path), bucket, key, Callback=_Progress(os.path.getsize(path)))
     head = s3.head_object(Bucket=bucket, Key=key)
     return Upload(bucket, key, version=head.get("VersionId") or "", etag=head.get("ETag", ""))
