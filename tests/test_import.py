@@ -127,7 +127,9 @@ def test_report_lists_bad_rows_by_line_without_personal_data(aws):
         (b"PK\x03\x04" + b"\x00" * 200, "excel", "Excel"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 200, "excel", "Excel"),
         (b"Namn;Telefon\r\nAnna;070\r\n", "no_email_column", "e-mail"),
-        (bytes(range(256)) * 20, "not_text", ""),
+        (bytes(range(256)) * 20, "not_text", "binary data (a NUL byte near line 1)"),
+        (b"Namn;E-post\r\n;\r\n", "empty", "header row but no people"),
+        ("E-post;Namn\r\na@x.se;Åsa\r\n".encode("utf-16-le"), "unknown_encoding", "UTF-16 without a byte-order mark"),
     ],
 )
 def test_unusable_file_sends_nothing_and_says_why(aws, body, code, words):

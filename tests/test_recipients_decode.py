@@ -66,3 +66,30 @@ def test_s3_streaming_body_is_read_in_chunks() -> None:
     assert (first.line, first.email, first.name) == (2, "p0@x.se", "Åsa 0")
     assert raw.tell() < len(data) / 2
     assert sum(1 for _ in rows) == 19_999
+
+
+@settings(max_examples=200)
+@given(
+    st.text(alphabet="ab åäöÅÄÖé;\t", min_size=2, max_size=8),
+    TEXT,
+    st.sampled_from(["utf-16-le", "utf-16-be"]),
+    st.integers(1, 40),
+)
+def test_utf16_without_bom_gets_its_own_reason(start: str, text: str, encoding: str, step: int) -> None:
+    """Not "binary data": staff are told what the file is and how to save it instead."""
+    with pytest.raises(UnusableFile) as info:
+        decoded((start + text).encode(encoding), step)
+    assert info.value.code == "unknown_encoding"
+    assert "UTF-16 without a byte-order mark: save as UTF-8 (CSV UTF-8) instead" in info.value.reason
+
+
+@settings(max_examples=200)
+@given(TEXT, st.sampled_from(["utf-8", "utf-8-sig", "cp1252"]), st.integers(1, 40))
+def test_ordinary_text_is_never_taken_for_utf16(text: str, encoding: str, step: int) -> None:
+    assert decoded(("x" + text).encode(encoding), step) == "x" + text
+
+
+def test_binary_data_is_still_binary_data() -> None:
+    with pytest.raises(UnusableFile) as info:
+        decoded(bytes(range(256)) * 20, 64)
+    assert info.value.code == "not_text" and "binary data (a NUL byte near line 1)" in info.value.reason

@@ -80,3 +80,27 @@ def test_any_text_gets_none_or_a_reason_without_the_value(value: str) -> None:
 def test_wrong_lengths(value: str) -> None:
     if value.strip():
         assert validate_personnummer(value) == WRONG_LENGTH
+
+
+AUTOCORRECTED_DASHES = ["\u2013", "\u2014", "\u2212", "\u2011"]  # en dash, em dash, minus sign, non-breaking hyphen
+
+
+@given(personnummer(), st.sampled_from(AUTOCORRECTED_DASHES))
+def test_dash_autocorrected_by_excel_or_word_is_accepted_like_a_hyphen(number: tuple[str, str], dash: str) -> None:
+    _, ten = number
+    assert validate_personnummer(f"{ten[:6]}{dash}{ten[6:]}") is None
+    assert validate_personnummer(f"19811218{dash}9876") is None
+    assert validate_personnummer(f"811218{dash}9877") == BAD_CHECK_DIGIT
+    assert validate_personnummer(f"811218{dash}{dash}9876") == WRONG_LENGTH
+
+
+def test_dash_in_a_windows_1252_file_is_read_as_a_hyphen() -> None:
+    """Excel's plain CSV writes the en dash as byte 0x96; the number is still valid."""
+    import io
+
+    from chalicelib.recipients import read_recipients
+
+    data = "Namn;Personnummer;E-post\r\nAnna;811218–9876;a@x.se\r\nBo;811218–9877;b@x.se\r\n".encode("cp1252")
+    assert b"\x96" in data
+    result = read_recipients(io.BytesIO(data), max_bytes=1 << 20, hmac_key=b"k")
+    assert [(w.line, w.reason) for w in result.warnings] == [(3, BAD_CHECK_DIGIT)]

@@ -230,3 +230,51 @@ def test_several_address_lines_are_joined() -> None:
     text = "E-post;Adress 1;Adress 2;Postnr;Ort\nx@y.se;Lgh 1101;Storgatan 1;111 22;Kiruna\ny@y.se;;;;Kiruna\n"
     rows = list(iter_rows(io.BytesIO(text.encode()), max_bytes=MAX))
     assert [r.postal_address for r in rows] == ["Lgh 1101, Storgatan 1, 111 22 Kiruna", "Kiruna"]
+
+
+@pytest.mark.parametrize(
+    ("above", "header_line"),
+    [
+        ("Kundlista\r\n", 2),
+        ("Export från Kassan 2024-03-01;;;\r\n\r\nUrval: alla kunder\r\n", 4),
+        ('"Rapport; kunder";\r\n', 2),
+    ],
+)
+def test_header_below_title_lines_is_found_and_said(above: str, header_line: int) -> None:
+    from chalicelib.recipients import read_recipients
+
+    data = (above + "Namn;E-post\r\nAnna;anna@x.se\r\nBo;\r\n").encode("cp1252")
+    rows = iter_rows(io.BytesIO(data), max_bytes=MAX)
+    assert rows.header_line == header_line
+    assert [(r.line, r.name, r.email) for r in rows] == [
+        (header_line + 1, "Anna", "anna@x.se"),
+        (header_line + 2, "Bo", ""),
+    ]
+    result = read_recipients(io.BytesIO(data), max_bytes=MAX, hmac_key=b"k")
+    (note,) = result.warnings
+    assert note.line == header_line and f"line {header_line} was taken as the header row" in note.reason
+    assert result.warnings_count == 1 and result.deliverable == 1 and result.letters_count == 1
+
+
+def test_header_on_line_one_has_no_note_even_after_blank_lines() -> None:
+    rows = iter_rows(io.BytesIO(b"\r\n\r\nE-post\r\na@x.se\r\n"), max_bytes=MAX)
+    assert rows.header_line == 3 and rows.notes == []
+    assert [r.line for r in rows] == [4]
+
+
+def test_header_is_looked_for_in_the_first_ten_non_blank_lines_only() -> None:
+    nine = "Titel\r\n\r\n" * 9
+    rows = iter_rows(io.BytesIO((nine + "E-post\r\na@x.se\r\n").encode()), max_bytes=MAX)
+    assert rows.header_line == 19 and [r.email for r in rows] == ["a@x.se"]
+    with pytest.raises(UnusableFile) as info:
+        iter_rows(io.BytesIO((nine + "Titel\r\nE-post\r\na@x.se\r\n").encode()), max_bytes=MAX)
+    assert info.value.code == "no_email_column" and info.value.line == 1
+    assert "line 1 was read as the header row" in info.value.reason and "up to line 19" in info.value.reason
+
+
+def test_header_only_is_empty_but_a_row_of_letters_is_not() -> None:
+    with pytest.raises(UnusableFile) as info:
+        list(iter_rows(io.BytesIO(b"Namn;E-post\r\n;;\r\n"), max_bytes=MAX))
+    assert info.value.code == "empty" and info.value.reason.startswith("The file has a header row but no people")
+    (row,) = iter_rows(io.BytesIO(b"Namn;E-post\r\nAnna;\r\n"), max_bytes=MAX)
+    assert row == Row(2, "", "Anna")

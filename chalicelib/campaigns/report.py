@@ -17,18 +17,22 @@ MAX_REPORTED_ROWS = 100_000
 
 
 def counts(result: ImportResult) -> dict[str, int]:
+    """Exact counts (the issue lists on the result keep only the first MAX_ISSUES_KEPT of each kind)."""
     return {
         "rows": result.rows,
         "deliverable": result.deliverable,
         "duplicates": result.duplicates_merged,
-        "rejected": len(result.rejected),
-        "warnings": len(result.warnings),
-        "letters": len(result.letters),
+        "rejected": result.rejected_count,
+        "warnings": result.warnings_count,
+        "letters": result.letters_count,
     }
 
 
 def rows_csv(result: ImportResult) -> str:
-    """line;kind;column;reason, sorted by line; Swedish Excel opens it (`;`, UTF-8 with BOM)."""
+    """line;kind;column;reason, sorted by line; Swedish Excel opens it (`;`, UTF-8 with BOM).
+
+    Lists the issues the result kept; a last row says how many more there are, from the exact counts.
+    """
     issues: list[tuple[RowIssue, str]] = (
         [(i, "rejected") for i in result.rejected]
         + [(i, "warning") for i in result.warnings]
@@ -39,10 +43,12 @@ def rows_csv(result: ImportResult) -> str:
     out.write("\ufeff")
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(["line", "kind", "column", "reason"])
-    for issue, kind in issues[:MAX_REPORTED_ROWS]:
+    listed = issues[:MAX_REPORTED_ROWS]
+    for issue, kind in listed:
         writer.writerow([issue.line, kind, safe_cell(issue.column), safe_cell(issue.reason)])
-    if len(issues) > MAX_REPORTED_ROWS:
-        writer.writerow(["", "", "", f"... and {len(issues) - MAX_REPORTED_ROWS} more"])
+    total = result.rejected_count + result.warnings_count + result.letters_count
+    if total > len(listed):
+        writer.writerow(["", "", "", f"... and {total - len(listed)} more"])
     return out.getvalue()
 
 

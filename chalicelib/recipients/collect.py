@@ -1,8 +1,9 @@
-"""Merge rows into recipients: one per address, every name at that address, nobody dropped silently.
+"""Merge rows into recipients: one per address, the names at that address, nobody dropped silently.
 
-Memory grows with the number of distinct addresses (see store.py) and of problem rows (the report lists them),
-not with the file. Personnummer, phone and IP never reach a Recipient or a RowIssue; reasons are fixed
-sentences, never a value from the file.
+Memory grows with the number of distinct addresses (see store.py), not with the file: problem rows are counted
+exactly, but only the first MAX_ISSUES_KEPT of each kind are kept for the report (a file of a million bad rows
+must not need a million RowIssues in a 1 GB Lambda function). Personnummer, phone and IP never reach a Recipient
+or a RowIssue; reasons are fixed sentences, never a value from the file.
 """
 
 from __future__ import annotations
@@ -11,32 +12,32 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from chalicelib.recipients.email import NO_ADDRESS, InvalidEmail, fast_normalise, normalise_email
+from chalicelib.recipients.issues import RowIssue
 from chalicelib.recipients.personnummer import validate_personnummer
 from chalicelib.recipients.store import LINES_KEPT, Recipient, RecipientStore
 from chalicelib.recipients.table import Row
 
+MAX_ISSUES_KEPT = 10_000  # per kind (rejected, warnings, letters); the counts stay exact
 LANGUAGES = ("sv", "en")
 UNKNOWN_LANGUAGE = "the language is not sv or en; the default language is used"
 OTHER_LANGUAGE = "the language differs from an earlier row for the same address; that row's language is used"
 
-__all__ = ["LINES_KEPT", "ImportResult", "Recipient", "RowIssue", "collect"]
-
-
-@dataclass(slots=True)
-class RowIssue:
-    line: int
-    reason: str
-    column: str = ""
+__all__ = ["LINES_KEPT", "MAX_ISSUES_KEPT", "ImportResult", "Recipient", "RowIssue", "collect"]
 
 
 @dataclass(slots=True)
 class ImportResult:
+    """Counts are exact; the issue lists hold the first MAX_ISSUES_KEPT of each kind, in file order."""
+
     recipients: RecipientStore
     rows: int = 0
     duplicates_merged: int = 0
     rejected: list[RowIssue] = field(default_factory=list)
     warnings: list[RowIssue] = field(default_factory=list)
     letters: list[RowIssue] = field(default_factory=list)
+    rejected_count: int = 0
+    warnings_count: int = 0
+    letters_count: int = 0
 
     @property
     def deliverable(self) -> int:
@@ -44,10 +45,18 @@ class ImportResult:
 
 
 def collect(rows: Iterable[Row], *, hmac_key: bytes, default_lang: str = "sv") -> ImportResult:
-    """Validate, deduplicate and merge. Raises whatever the rows iterator raises (UnusableFile)."""
+    """Validate, deduplicate and merge. Raises whatever the rows iterator raises (UnusableFile).
+
+    If `rows` has `notes` (iter_rows' reader: a header found below line 1), they lead the warnings.
+    """
     store = RecipientStore(hmac_key)
     result = ImportResult(store)
-    warnings, letters = result.warnings, result.letters
+    rejected, warnings, letters = result.rejected, result.warnings, result.letters
+    for note in getattr(rows, "notes", ()):
+        warnings.append(note)
+    n_rejected = n_letters = 0
+    n_warnings = len(warnings)
+    cap = MAX_ISSUES_KEPT
     count = merged = 0
     for row in rows:
         count += 1
@@ -55,16 +64,22 @@ def collect(rows: Iterable[Row], *, hmac_key: bytes, default_lang: str = "sv") -
         if row.personnummer:
             problem = validate_personnummer(row.personnummer)
             if problem is not None:
-                warnings.append(RowIssue(line, problem, "personnummer"))
+                n_warnings += 1
+                if len(warnings) < cap:
+                    warnings.append(RowIssue(line, problem, "personnummer"))
         lang = default_lang
         if row.lang is not None:
             if row.lang in LANGUAGES:
                 lang = row.lang
             else:
-                warnings.append(RowIssue(line, UNKNOWN_LANGUAGE, "language"))
+                n_warnings += 1
+                if len(warnings) < cap:
+                    warnings.append(RowIssue(line, UNKNOWN_LANGUAGE, "language"))
         raw = row.email
         if not raw:
-            letters.append(RowIssue(line, NO_ADDRESS, "e-mail"))
+            n_letters += 1
+            if len(letters) < cap:
+                letters.append(RowIssue(line, NO_ADDRESS, "e-mail"))
             continue
         email = fast_normalise(raw)  # the common case, without the exception machinery
         if email is None:
@@ -73,8 +88,12 @@ def collect(rows: Iterable[Row], *, hmac_key: bytes, default_lang: str = "sv") -
             except InvalidEmail as exc:
                 reason = str(exc)
                 if reason != NO_ADDRESS:  # a cell of only invisible characters is simply empty
-                    result.rejected.append(RowIssue(line, reason, "e-mail"))
-                letters.append(RowIssue(line, reason, "e-mail"))
+                    n_rejected += 1
+                    if len(rejected) < cap:
+                        rejected.append(RowIssue(line, reason, "e-mail"))
+                n_letters += 1
+                if len(letters) < cap:
+                    letters.append(RowIssue(line, reason, "e-mail"))
                 continue
         name = row.name
         if "  " in name or "\n" in name or "\t" in name:
@@ -83,7 +102,10 @@ def collect(rows: Iterable[Row], *, hmac_key: bytes, default_lang: str = "sv") -
         if joined is not None:
             merged += 1
             if row.lang is not None and lang != joined.lang and row.lang in LANGUAGES:
-                warnings.append(RowIssue(line, OTHER_LANGUAGE, "language"))
+                n_warnings += 1
+                if len(warnings) < cap:
+                    warnings.append(RowIssue(line, OTHER_LANGUAGE, "language"))
     result.rows = count
     result.duplicates_merged = merged
+    result.rejected_count, result.warnings_count, result.letters_count = n_rejected, n_warnings, n_letters
     return result

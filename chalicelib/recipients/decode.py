@@ -4,6 +4,8 @@ Swedish offices produce UTF-8 (with or without BOM), Windows-1252 (Excel's plain
 (Excel's "Unicode text"). Without a BOM the file is read as UTF-8 until a byte proves it is not; if everything
 before that byte was ASCII, the two encodings agree on it and decoding switches to Windows-1252 with nothing
 lost. If real UTF-8 characters came first, the file mixes encodings and is refused rather than half-garbled.
+UTF-16 without a BOM (every other byte NUL) is recognised and refused with its own reason: guessing its byte
+order is possible, but it is rare and a clear "save as UTF-8" beats a file read wrongly.
 """
 
 from __future__ import annotations
@@ -34,6 +36,20 @@ def sniff_container(head: bytes) -> None:
         raise UnusableFile("excel", "This is an old Excel workbook (.xls), not a CSV file. " + SAVE_AS)
     if head.startswith(_PDF):
         raise UnusableFile("not_text", "This is a PDF document, not a CSV file. Upload the CSV export instead.")
+
+
+def sniff_utf16_without_bom(head: bytes) -> None:
+    """UTF-16 text of Latin letters without a BOM: NUL bytes at one byte parity, hardly any at the other."""
+    sample = head[:4096]
+    pairs = len(sample) // 2
+    if pairs < 2:
+        return
+    even, odd = sample[0 : 2 * pairs : 2].count(0), sample[1 : 2 * pairs : 2].count(0)
+    if max(even, odd) >= 0.7 * pairs and min(even, odd) <= 0.05 * pairs:
+        raise UnusableFile(
+            "unknown_encoding",
+            "The file is UTF-16 without a byte-order mark: save as UTF-8 (CSV UTF-8) instead. " + SAVE_AS,
+        )
 
 
 def _not_text(line: int) -> UnusableFile:
@@ -89,6 +105,7 @@ def iter_text(stream: BinaryIO, *, max_bytes: int, chunk_bytes: int = CHUNK_BYTE
     elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         yield from _decode_fixed(reader, head, "utf-16")
     else:
+        sniff_utf16_without_bom(head)
         yield from _decode_guess(reader, head)
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-_FORMAT = re.compile(r"(\d{2})?(\d{2})(\d{2})(\d{2})[-+]?(\d{4})")
+# '-' and what Excel/Word autocorrect make of it (en dash, em dash, minus sign, hyphen, non-breaking hyphen); '+'.
+_FORMAT = re.compile(r"(\d{2})?(\d{2})(\d{2})(\d{2})[-+\u2013\u2014\u2212\u2010\u2011]?(\d{4})")
 _DAYS = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _DOUBLED = {str(d): (2 * d if d < 5 else 2 * d - 9) for d in range(10)}
 

@@ -11,9 +11,12 @@ from typing import BinaryIO
 from chalicelib.recipients import headers as h
 from chalicelib.recipients.decode import iter_text
 from chalicelib.recipients.errors import UnusableFile
+from chalicelib.recipients.issues import RowIssue
 
 DELIMITERS = (";", "\t", ",")
 MAX_RECORD_LINES = 10  # a quoted value spanning more lines is almost surely a stray quotation mark
+HEADER_SEARCH_LINES = 10  # some exports put a title line or two above the header
+MAX_LINE_CHARS = 1_000_000  # a recipient list's line is a few hundred characters; this is not one
 _EOF = "\x00"  # the decoder refuses NUL, so this line can only be swallowed by an unclosed quote
 
 LANGUAGE_VALUES = {
@@ -48,9 +51,13 @@ class Row:
 
 
 def iter_lines(chunks: Iterable[str]) -> Iterator[str]:
-    """Physical lines with their line ending kept (CRLF, LF or old-Mac CR), across chunk boundaries."""
+    """Physical lines with their line ending kept (CRLF, LF or old-Mac CR), across chunk boundaries.
+
+    Raises UnusableFile when a line grows past MAX_LINE_CHARS, so a file without line breaks is not held whole.
+    """
     carry = ""
     sep = ""
+    count = 0
     for text in chunks:
         buf = carry + text if carry else text
         if not sep:
@@ -60,60 +67,127 @@ def iter_lines(chunks: Iterable[str]) -> Iterator[str]:
                 cr = buf.find("\r")
                 if cr == -1 or cr == len(buf) - 1:
                     carry = buf
+                    if len(carry) > MAX_LINE_CHARS:
+                        raise _line_too_long(count + 1)
                     continue
                 sep = "\r"
         parts = buf.split(sep)
         carry = parts.pop()
         for part in parts:
+            count += 1
             yield part + sep
+        if len(carry) > MAX_LINE_CHARS:
+            raise _line_too_long(count + 1)
     if carry:
         yield carry
 
 
+def _line_too_long(line: int) -> UnusableFile:
+    return UnusableFile(
+        "malformed",
+        f"Line {line} is longer than {MAX_LINE_CHARS:,} characters, so this is not a recipient list (or its line "
+        "breaks are missing). Save the file again from Excel as CSV UTF-8.",
+        line=line,
+    )
+
+
 def sniff_delimiter(header_line: str) -> tuple[str, list[str]]:
-    """The delimiter under which the header names the most known columns (then: splits into most cells)."""
+    """The delimiter under which the header names the most known columns (then: splits into most cells).
+
+    Raises csv.Error when the line cannot be read as CSV under any delimiter (a value over csv's size limit).
+    """
     best: tuple[int, int, int] | None = None
     choice = (DELIMITERS[0], [header_line.rstrip("\r\n")])
+    error: csv.Error | None = None
     for rank, delimiter in enumerate(DELIMITERS):
-        cells = next(csv.reader([header_line], delimiter=delimiter), [])
+        try:
+            cells = next(csv.reader([header_line], delimiter=delimiter), [])
+        except csv.Error as exc:
+            error = exc
+            continue
         known = sum(1 for cell in cells if h.role_of(cell) is not None)
         score = (known, len(cells), -rank)
         if best is None or score > best:
             best, choice = score, (delimiter, cells)
+    if best is None and error is not None:
+        raise error
     return choice
 
 
-def _no_email_column(header: list[str]) -> UnusableFile:
+def _no_email_column(header: list[str], line: int, last: int) -> UnusableFile:
+    searched = f" (nor does any line after it up to line {last})" if last > line else ""
     if any("@" in cell for cell in header):
         return UnusableFile(
             "no_email_column",
-            "The first row looks like a person, not column names. Add a header row first, with a column "
-            "called E-post (and for example Namn, Personnummer, Adress).",
-            line=1,
+            f"Line {line}, read as the header row, looks like a person, not column names{searched}. Add a header "
+            "row first, with a column called E-post (and for example Namn, Personnummer, Adress).",
+            line=line,
         )
     return UnusableFile(
         "no_email_column",
-        f"No e-mail column was found among the {len(header)} column(s) of the header row. Name the column "
-        "with the e-mail addresses E-post (E-postadress, Epost, Mail and Email also work).",
-        line=1,
+        f"No e-mail column was found: line {line} was read as the header row and none of its {len(header)} "
+        f"column(s) is an e-mail column{searched}. Name the column with the e-mail addresses E-post "
+        "(E-postadress, Epost, Mail and Email also work).",
+        line=line,
     )
 
 
-def iter_rows(stream: BinaryIO, *, max_bytes: int) -> Iterator[Row]:
-    """Stream Rows from a CSV file. Raises UnusableFile before the first row (format, header) or midway."""
+class RowReader(Iterator[Row]):
+    """What iter_rows returns: the rows, plus where the header was found (`header_line`, `notes`)."""
+
+    def __init__(self, rows: Iterator[Row], header_line: int, notes: list[RowIssue]):
+        self._rows = rows
+        self.header_line = header_line
+        self.notes = notes  # a header below line 1: which line was taken, for the report's warnings
+
+    def __iter__(self) -> RowReader:
+        return self
+
+    def __next__(self) -> Row:
+        return next(self._rows)
+
+
+def iter_rows(stream: BinaryIO, *, max_bytes: int) -> RowReader:
+    """Stream Rows from a CSV file. Raises UnusableFile before the first row (format, header) or midway.
+
+    The header is the first of the first HEADER_SEARCH_LINES non-blank lines that names an e-mail column; the
+    lines above it (an export's title) are skipped and a note says so. A header with no row after it is "empty".
+    """
     lines = iter_lines(iter_text(stream, max_bytes=max_bytes))
-    header_line_no = 0
+    line_no = 0
+    first: tuple[int, list[str]] | None = None  # the line read as the header when none names an e-mail column
+    skipped = 0
     for line in lines:
-        header_line_no += 1
-        if line.strip():
+        line_no += 1
+        if not line.strip():
+            continue
+        try:
+            delimiter, header = sniff_delimiter(line)
+        except csv.Error as exc:
+            raise _malformed(line_no, exc) from None
+        cols = h.map_columns(header)
+        if h.EMAIL in cols:
             break
+        if first is None:
+            first = (line_no, header)
+        skipped += 1
+        if skipped == HEADER_SEARCH_LINES:
+            raise _no_email_column(first[1], first[0], line_no)
     else:
+        if first is not None:
+            raise _no_email_column(first[1], first[0], line_no)
         raise UnusableFile("empty", "The file has no rows, not even a header row. Export the recipient list again.")
-    delimiter, header = sniff_delimiter(line)
-    cols = h.map_columns(header)
-    if h.EMAIL not in cols:
-        raise _no_email_column(header)
-    return _rows(lines, delimiter, cols, header_line_no)
+    notes = []
+    if first is not None:
+        notes.append(
+            RowIssue(
+                line_no,
+                f"line {line_no} was taken as the header row (the first line naming an e-mail column); "
+                f"the {skipped} non-blank line(s) above it were skipped",
+                "header",
+            )
+        )
+    return RowReader(_rows(lines, delimiter, cols, line_no), line_no, notes)
 
 
 def _rows(lines: Iterator[str], delimiter: str, cols: dict[str, list[int]], base: int) -> Iterator[Row]:
@@ -134,19 +208,16 @@ def _rows(lines: Iterator[str], delimiter: str, cols: dict[str, list[int]], base
 
     reader = csv.reader(chain(lines, (_EOF,)), delimiter=delimiter, strict=False)
     consumed = 0
+    people = 0
     while True:
         try:
             record = next(reader)
         except StopIteration:
+            if not people:
+                raise _header_only() from None
             return
         except csv.Error as exc:
-            line = base + consumed + 1
-            raise UnusableFile(
-                "malformed",
-                f"Line {line} could not be read as CSV ({_csv_problem(exc)}). Check that line, or save the "
-                "file again from Excel.",
-                line=line,
-            ) from None
+            raise _malformed(base + consumed + 1, exc) from None
         start = base + consumed + 1
         span = reader.line_num - consumed
         consumed = reader.line_num
@@ -154,6 +225,8 @@ def _rows(lines: Iterator[str], delimiter: str, cols: dict[str, list[int]], base
             continue  # blank lines and Excel's ';;;;' rows
         if span > MAX_RECORD_LINES or _EOF in record[-1]:  # an unclosed quote swallows up to the end marker
             if record == [_EOF]:
+                if not people:
+                    raise _header_only()
                 return
             where = "before the end of the file" if _EOF in record[-1] else f"within {MAX_RECORD_LINES} lines"
             raise UnusableFile(
@@ -191,7 +264,24 @@ def _rows(lines: Iterator[str], delimiter: str, cols: dict[str, list[int]], base
         email, pnr, phone = record[email_i].strip(), record[pnr_i].strip(), record[phone_i].strip()
         if not (email or name or pnr or phone or address or lang) and not "".join(record).strip():
             continue  # only whitespace
+        people += 1
         yield Row(start, email, name, pnr, phone, address, lang)
+
+
+def _header_only() -> UnusableFile:
+    return UnusableFile(
+        "empty",
+        "The file has a header row but no people in it. Export the recipient list again, with the people in it.",
+    )
+
+
+def _malformed(line: int, exc: csv.Error) -> UnusableFile:
+    return UnusableFile(
+        "malformed",
+        f"Line {line} could not be read as CSV ({_csv_problem(exc)}). Check that line, or save the file again "
+        "from Excel.",
+        line=line,
+    )
 
 
 def _csv_problem(exc: csv.Error) -> str:

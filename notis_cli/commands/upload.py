@@ -73,11 +73,11 @@ def _check(path: Path, settings) -> bool:
         print(f"notis: {path.name} cannot be used: {exc.reason}", file=sys.stderr)
         return False
     print(f"checked {path.name}: {result.rows} rows, {result.deliverable} e-mails to send, "
-          f"{result.duplicates_merged} duplicates merged, {len(result.rejected)} rejected, "
-          f"{len(result.letters)} need a letter, {len(result.warnings)} warnings")
+          f"{result.duplicates_merged} duplicates merged, {result.rejected_count} rejected, "
+          f"{result.letters_count} need a letter, {result.warnings_count} warnings")
     for issue in sorted(result.rejected + result.warnings, key=lambda i: i.line)[:10]:
         print(f"  line {issue.line}: {issue.reason}")
-    share = len(result.rejected) / result.rows if result.rows else 0.0
+    share = result.rejected_count / result.rows if result.rows else 0.0
     if share > settings.hold_threshold:
         print(f"  {share:.0%} of rows are rejected: the campaign will be held until you run notis approve")
     return True
