@@ -221,3 +221,40 @@ class Serialized:
                 return attr(*args, **kwargs)
 
         return call
+
+
+def run_send_queue(
+    aws: dict[str, Any], settings: Any, clock: FakeClock, *, ses: Any = None, rounds: int = 200
+) -> list[dict[str, Any]]:
+    """Drain the (moto) send queue through the real handler, as Lambda's event source would: delete what
+    succeeded, make the rest visible again. Returns the handler's responses."""
+    from chalicelib import aws as aws_clients
+    from chalicelib.handlers import handle_send
+
+    sqs = aws_clients.client("sqs")
+    url = aws["queues"][settings.send_queue]
+    responses = []
+    for _ in range(rounds):
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+        if not got:
+            return responses
+        event = sqs_event([m["Body"] for m in got], ids=[m["MessageId"] for m in got])
+        response = handle_send(
+            event,
+            settings,
+            ses=ses,
+            dynamodb=Serialized(aws_clients.client("dynamodb")),
+            now=clock.now,
+            mono=clock.mono,
+            sleep=clock.sleep,
+            lease_seconds=300,
+        )
+        responses.append(response)
+        retry = {f["itemIdentifier"] for f in response["batchItemFailures"]}
+        for m in got:
+            if m["MessageId"] in retry:
+                sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0)
+            else:
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+        clock.advance(1)
+    raise AssertionError("the send queue did not drain")

@@ -74,12 +74,13 @@ class Rejecting:
         return self.inner.send_email(**kwargs)
 
 
-def drive(aws: dict[str, Any], settings: Any, ses: Any, clock: FakeClock, *, events: bool) -> dict[str, int]:
+def drive(
+    aws: dict[str, Any], settings: Any, ses: Any, clock: FakeClock, *, events: bool, delivered_events: int = 0
+) -> dict[str, int]:
     """Run the send queue dry like Lambda would; deliver SES Send events (as EventBridge would) if `events`."""
     sqs = aws_clients.client("sqs")
     queue, dlq = aws["queues"][settings.send_queue], aws["queues"][settings.send_dlq]
     faulty = ses.inner if isinstance(ses, Rejecting) else ses
-    delivered_events = 0
     ddb = Serialized(aws_clients.client("dynamodb"))
     stats = Counter()
     for _ in range(400):
@@ -140,11 +141,13 @@ def settings_campaign(settings: Any) -> str:
     return settings.extra["campaign"]
 
 
-def setup(aws: dict[str, Any], n: int, *, rejected: int, suppressed: int) -> tuple[Any, list[str], set[str], set[str]]:
+def setup(
+    aws: dict[str, Any], n: int, *, rejected: int, suppressed: int, send_id: str | None = None, start: int = 0
+) -> tuple[Any, list[str], set[str], set[str]]:
     settings = aws["settings"]
-    campaign = campaign_id(f"faults-{n}")
+    campaign = campaign_id(f"faults-{n}-{start}")
     settings = dataclasses.replace(settings, max_send_rate=100.0, send_concurrency=2, extra={"campaign": campaign})
-    emails = people(n - rejected) + [f"reject{i}@example.se" for i in range(rejected)]
+    emails = people(n - rejected, start=start) + [f"reject{i}@example.se" for i in range(rejected)]
     random.Random(7).shuffle(emails)
     blocked = set(emails[:suppressed]) - {e for e in emails if e.startswith("reject")}
     ddb = aws_clients.client("dynamodb")
@@ -152,7 +155,7 @@ def setup(aws: dict[str, Any], n: int, *, rejected: int, suppressed: int) -> tup
     for e in blocked:
         ledger.suppress(recipient_key(e, settings.hmac_key), reason="bounce", now=0)
     sqs = aws_clients.client("sqs")
-    for body in send_bodies(emails, campaign, settings.hmac_key):
+    for body in send_bodies(emails, campaign, settings.hmac_key, send_id=send_id):
         sqs.send_message(QueueUrl=aws["queues"][settings.send_queue], MessageBody=body)
     return settings, emails, blocked, {e for e in emails if e.startswith("reject")}
 
@@ -227,3 +230,36 @@ def test_without_ses_events_a_crash_after_ses_accepted_means_at_most_one_extra_c
     attempts = {e["key"]: e["attempts"] for e in ledger.entries(settings.extra["campaign"])}
     assert {by_key[k] for k, a in attempts.items() if a >= 2} >= twice
     assert all(attempts[k] == 2 for k in crashed_keys)
+
+
+def test_real_send_ids_two_campaigns_faults_and_crashes_exactly_once(aws: dict[str, Any]) -> None:
+    """The deployed form: send id `<incident>.<audience>.notice` shared by a first upload (campaign A) and a
+    corrected one (campaign B) that overlaps it, both under faults and crashes. Nobody twice; each campaign's
+    counters and entries agree with what SES sent for it; B counts the overlap as already notified."""
+    notice = "korkortsportalen-2024.customers.notice"
+    real = aws_clients.client("sesv2")
+    faulty = FaultySES(real, transient_plan(3, crash_before={31, 260}, crash_after={75, 330, 512}))
+    clock = FakeClock()
+    settings_a, emails_a, suppressed, _ = setup(aws, 400, rejected=0, suppressed=8, send_id=notice)
+    drive(aws, settings_a, faulty, clock, events=True)
+    events_so_far = len(faulty.accepted)
+    settings_b, emails_b, _, _ = setup(aws, 400, rejected=0, suppressed=0, send_id=notice, start=300)
+    drive(aws, settings_b, faulty, clock, events=True, delivered_events=events_so_far)
+
+    sent = sent_per_address()
+    everyone = set(emails_a) | set(emails_b)
+    assert max(sent.values()) == 1, "somebody got the notice twice"
+    assert set(sent) == everyone - suppressed
+    a, b = settings_campaign(settings_a), settings_campaign(settings_b)
+    ledger = Ledger(aws_clients.client("dynamodb"), settings_a.table)
+    entries = {e["key"]: e for e in ledger.entries(notice)}
+    by_key = {recipient_key(e, settings_a.hmac_key): e for e in everyone}
+    assert set(entries) == set(by_key)
+    assert {k for k, e in entries.items() if e["campaign"] == a} == {k for k, e in by_key.items() if e in emails_a}
+    assert {send_id for send_id, _, _ in faulty.accepted} == {notice}
+    overlap = set(emails_a) & set(emails_b)
+    counters_a, counters_b = ledger.counters(notice, a), ledger.counters(notice, b)
+    assert counters_a["sent"] == len(set(emails_a) - suppressed) and counters_a["suppressed"] == len(suppressed)
+    assert counters_b["sent"] == len(set(emails_b) - set(emails_a))
+    assert counters_b["already_notified"] + counters_b.get("suppressed", 0) == len(overlap)
+    assert len(ledger.seen(b, notice)) == len(overlap)

@@ -5,7 +5,9 @@
 3. Leave out suppressed keys (bounced, complained) and, for `only_undelivered`, the keys whose first notice
    the ledger records as delivered.
 4. Queue the rest through the normal send path (same message format, same exactly-once ledger, keyed by
-   this mail's send id), then mark the marker `queued` with the counts.
+   this mail's send id), then mark the marker `queued` with the counts. Every message carries `not_after`
+   (send_not_after): the sender mails nobody from a message that arrives later than that (one redriven from
+   the DLQ days later, a queue that stood still): it records them `expired` instead.
 
 A crash between 1 and 4 leaves the marker `starting`; once its lease runs out the next tick starts it again.
 Some recipients may then be queued twice: the ledger claim per (send id, recipient) still sends each one
@@ -31,6 +33,7 @@ from chalicelib.sending.ledger import DELIVERED, Ledger
 
 log = logging.getLogger("notis.followups")
 
+SEND_MARGIN_SECONDS = 3600.0  # on top of the time the queue needs at the SES rate (retries, a short outage)
 LEASE_SECONDS = 15 * 60.0  # longer than the tick function's 300 s timeout: a live start is never taken over
 GONE = ("NoSuchKey", "NoSuchVersion", "404", "NotFound")
 
@@ -86,6 +89,7 @@ class Starter:
                                   "audience": item.audience, "template": item.template}
         if item.update_id:
             header["update_id"] = item.update_id
+        header["not_after"] = send_not_after(item, now, len(chosen), self.settings.max_send_rate, by_hand=by_hand)
         url = self.sqs.get_queue_url(QueueName=self.settings.send_queue)["QueueUrl"]
         queued = send_all(self.sqs, url, messages(header, (r.to_message() for r in chosen)))
         counts = {
@@ -115,6 +119,19 @@ class Starter:
             raise _Gone(exc.code, f"The uploaded file cannot be read any more: {exc.reason}") from None
         finally:
             body.close()
+
+
+def send_not_after(item: Scheduled, started: float, recipients: int, rate: float, *, by_hand: bool) -> int:
+    """The latest instant (epoch seconds) a queued message of `item` may still be mailed.
+
+    The follow-up's guard (`not_after`; an update's UPDATE_NOT_AFTER_HOURS), but never less than the time the
+    queue needs at the SES rate plus a margin, so that a large send started just inside the guard is not cut
+    off half-way. Started by hand (staff chose to send a stale one), the guard's width counts from the start.
+    """
+    window = (item.not_after - item.due).total_seconds()
+    guard = started + window if by_hand else item.not_after.timestamp()
+    needed = started + recipients / max(rate, 0.1) + SEND_MARGIN_SECONDS
+    return int(max(guard, needed))
 
 
 class _Gone(Exception):

@@ -1,9 +1,10 @@
 """The per-recipient send ledger in DynamoDB: claim before SES, mark after, every step a conditional write.
 
 Item layout (docs/internals.md): pk `send#<send-id>`, sk `r#<recipient-key>`, state one of claimed, sent,
-failed, delivered, bounced, complained, suppressed. A claim is a conditional update that succeeds only when
-nobody holds the entry (no item, or a claim whose lease has run out); the claimer's random `owner` token makes
-its later mark-sent/mark-failed/release apply only if the claim is still its own. Counters on the campaign
+failed, delivered, bounced, complained, suppressed, expired (a late follow-up: not sent, claimable again).
+A claim is a conditional update that succeeds only when nobody holds the entry (no item, an expired one, or a
+claim whose lease has run out); the claimer's random `owner` token makes its later mark-sent/mark-failed/release
+apply only if the claim is still its own. Counters on the campaign
 item are added only after a state change that happened, so a redelivered event or a retried mark never counts
 twice (a crash between the two writes can leave a counter one short: the ledger is the truth).
 Only pseudonymous keys are stored here: never an address or a name.
@@ -19,6 +20,7 @@ from typing import Any
 
 CLAIMED, SENT, FAILED = "claimed", "sent", "failed"
 DELIVERED, BOUNCED, COMPLAINED, SUPPRESSED = "delivered", "bounced", "complained", "suppressed"
+EXPIRED = "expired"  # the send message came after its not_after: nobody was mailed; a later send may claim it
 FINAL = frozenset({SENT, FAILED, DELIVERED, BOUNCED, COMPLAINED, SUPPRESSED})
 SUPPRESS_PK = "suppress"
 
@@ -48,6 +50,16 @@ def counters_key(send_id: str, campaign: str | None = None) -> dict[str, str]:
     campaign = campaign or campaign_of(send_id)
     first_notice = send_id == campaign or send_id.endswith(".notice")
     return {"pk": f"campaign#{campaign}", "sk": "meta" if first_notice else f"send#{send_id}"}
+
+
+def seen_sk(send_id: str, key: str) -> str:
+    """The sort key of a campaign's marker for a recipient an earlier campaign settled."""
+    return f"seen#{send_id}#{key}"
+
+
+def seen_counter(state: str) -> str:
+    """The counter a `seen#` marker moves: what the later campaign reports for that recipient."""
+    return state if state in (SUPPRESSED, EXPIRED) else "already_notified"
 
 
 def new_owner() -> str:
@@ -86,7 +98,7 @@ class Ledger:
         expires_at: int,
         campaign: str = "",
     ) -> Claim:
-        """Take the entry if free or if a previous claim's lease ran out; keep an earlier claim's reference."""
+        """Take the entry if free, expired, or if a previous claim's lease ran out; keep an earlier reference."""
         try:
             out = self.client.update_item(
                 TableName=self.table,
@@ -95,10 +107,13 @@ class Ledger:
                     "SET #s = :claimed, lease_until = :lease, #o = :owner, claimed_at = :now,"
                     " #r = if_not_exists(#r, :ref), expires_at = :exp, campaign = :campaign ADD attempts :one"
                 ),
-                ConditionExpression="attribute_not_exists(pk) OR (#s = :claimed AND lease_until < :now)",
+                ConditionExpression=(
+                    "attribute_not_exists(pk) OR (#s = :claimed AND lease_until < :now) OR #s = :expired"
+                ),
                 ExpressionAttributeNames={"#s": "state", "#o": "owner", "#r": "reference"},
                 ExpressionAttributeValues={
                     ":claimed": {"S": CLAIMED},
+                    ":expired": {"S": EXPIRED},
                     ":lease": {"N": _num(now + lease)},
                     ":owner": {"S": owner},
                     ":now": {"N": _num(now)},
@@ -188,17 +203,85 @@ class Ledger:
             campaign=campaign,
         )
 
-    def count_already_notified(self, send_id: str, key: str, *, campaign: str) -> None:
-        """A later campaign met someone an earlier one already mailed: count it once for that campaign."""
+    def mark_expired(
+        self, send_id: str, key: str, *, not_after: float, now: float, expires_at: int, campaign: str = ""
+    ) -> bool:
+        """A late message's recipient is not mailed: record it once (no letter: the notice was only a follow-up)."""
+        return self._transaction(
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": _attrs(
+                        {
+                            "pk": ledger_pk(send_id),
+                            "sk": ledger_sk(key),
+                            "state": EXPIRED,
+                            "reason": "not sent: the message came after its not-after time",
+                            "not_after": float(not_after),
+                            "at": now,
+                            "expires_at": int(expires_at),
+                            "campaign": campaign or campaign_of(send_id),
+                        }
+                    ),
+                    "ConditionExpression": "attribute_not_exists(pk) OR (#s = :claimed AND lease_until < :now)",
+                    "ExpressionAttributeNames": {"#s": "state"},
+                    "ExpressionAttributeValues": _attrs({":claimed": CLAIMED, ":now": now}),
+                }
+            },
+            send_id,
+            {"expired": 1},
+            campaign=campaign,
+        )
+
+    def count_already_notified(
+        self,
+        send_id: str,
+        key: str,
+        *,
+        campaign: str,
+        state: str = "",
+        by: str = "",
+        now: float = 0.0,
+        expires_at: int = 0,
+    ) -> bool:
+        """A later campaign met someone an earlier campaign `by` already settled: count it once for `campaign`.
+
+        The `seen#<send-id>#<key>` marker on the campaign is the record (the staff view counts these); it
+        expires with the incident's retention like the ledger entry. Someone the earlier campaign found
+        suppressed (or whose message came too late) is counted as `suppressed` (`expired`) here too, everyone
+        else as `already_notified`.
+        """
+        values: dict[str, Any] = {"pk": f"campaign#{campaign}", "sk": seen_sk(send_id, key), "at": now}
+        values |= {"state": state} if state else {}
+        values |= {"by": by} if by else {}
+        values |= {"expires_at": int(expires_at)} if expires_at else {}
         try:
             self.client.put_item(
-                TableName=self.table,
-                Item=_attrs({"pk": f"campaign#{campaign}", "sk": f"seen#{send_id}#{key}"}),
-                ConditionExpression="attribute_not_exists(pk)",
+                TableName=self.table, Item=_attrs(values), ConditionExpression="attribute_not_exists(pk)"
             )
         except self.client.exceptions.ConditionalCheckFailedException:
-            return  # a redelivery of the same message: already counted
-        self.add_counters(send_id, {"already_notified": 1}, campaign=campaign)
+            return False  # a redelivery of the same message: already counted
+        self.add_counters(send_id, {seen_counter(state): 1}, campaign=campaign)
+        return True
+
+    def seen(self, campaign: str, send_id: str) -> list[dict[str, Any]]:
+        """The campaign's `seen#` markers for one send: recipients an earlier campaign settled."""
+        prefix = seen_sk(send_id, "")
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": {":pk": {"S": f"campaign#{campaign}"}, ":prefix": {"S": prefix}},
+        }
+        found: list[dict[str, Any]] = []
+        while True:
+            out = self.client.query(**kwargs)
+            for item in out.get("Items", []):
+                plain = _plain(item)
+                plain["key"] = plain["sk"][len(prefix) :]
+                found.append(plain)
+            if "LastEvaluatedKey" not in out:
+                return found
+            kwargs["ExclusiveStartKey"] = out["LastEvaluatedKey"]
 
     # -- SES events --------------------------------------------------------------------------------------
 

@@ -71,7 +71,7 @@ def classify(exc: Exception) -> SendError:
         if code in ACCOUNT_CODES:
             return SendError("account", code)
         if code in RECIPIENT_CODES:
-            return SendError("recipient", code, _without_addresses(str(error.get("Message", ""))))
+            return SendError("recipient", code, without_addresses(str(error.get("Message", ""))))
         if code in TRANSIENT_CODES or status >= 500:
             return SendError("transient", code or str(status))
         return SendError("account", code or str(status))  # an unknown refusal: stop rather than mark people
@@ -82,7 +82,7 @@ def classify(exc: Exception) -> SendError:
     return SendError("unknown", type(exc).__name__)
 
 
-def _without_addresses(message: str) -> str:
+def without_addresses(message: str) -> str:
     """SES error messages can contain the address; keep only words without '@'."""
     return " ".join(w for w in message.split() if "@" not in w)[:200]
 

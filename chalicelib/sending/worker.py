@@ -24,6 +24,15 @@ What the design does about it:
   person may get the notice twice, never zero times. For a legal breach notice we prefer a rare duplicate to a
   silent miss; `attempts` > 1 in the ledger marks exactly these cases for the evidence.
 
+Two more ways a recipient is settled without a send:
+
+- A follow-up or update message carries `not_after` (epoch seconds, docs/internals.md): once that has passed
+  (a message redriven from the DLQ days later, a queue that stood still during an outage) its recipients are
+  recorded `expired` and nobody is mailed: a stale notice is worse than none, and staff see it in the status.
+- Rendering that fails with ValueError (chalicelib.mail's MailError: unknown template or update; an address
+  build_mime refuses) cannot be fixed by retrying: the recipient is marked failed with the reason and joins
+  the letter list. Any other render error (a bug, content missing) gives the claim back and is retried.
+
 Messages whose recipients are not all settled (claim held elsewhere, transient failure past the deadline,
 account stopped) are reported back as batch item failures so SQS delivers them again; already settled
 recipients are skipped on the next pass.
@@ -44,7 +53,7 @@ from typing import Any
 
 from chalicelib.sending import ledger as L
 from chalicelib.sending.ratelimit import RateLimiter
-from chalicelib.sending.ses import Retry, SendError, build_request, send
+from chalicelib.sending.ses import Retry, SendError, build_request, send, without_addresses
 
 log = logging.getLogger("notis.sending")
 
@@ -73,6 +82,7 @@ class SendJob:
     template: str
     recipients: tuple[Recipient, ...]
     update_id: str | None = None
+    not_after: float | None = None  # epoch seconds; later than this, nobody of this message is mailed
 
 
 def parse_job(body: str | bytes) -> SendJob:
@@ -99,6 +109,11 @@ def parse_job(body: str | bytes) -> SendJob:
         lang = r.get("lang") or "sv"
         recipients.append(Recipient(r["key"], r["email"], tuple(names), lang if isinstance(lang, str) else "sv"))
     update_id = doc.get("update_id")
+    not_after = doc.get("not_after")
+    if not_after is not None and (
+        isinstance(not_after, bool) or not isinstance(not_after, int | float) or not math.isfinite(not_after)
+    ):
+        raise BadMessage("field 'not_after' is not a number of epoch seconds")
     return SendJob(
         send_id=doc["send_id"],
         campaign=doc["campaign"],
@@ -107,6 +122,7 @@ def parse_job(body: str | bytes) -> SendJob:
         template=doc["template"],
         recipients=tuple(recipients),
         update_id=update_id if isinstance(update_id, str) and update_id else None,
+        not_after=float(not_after) if not_after is not None else None,
     )
 
 
@@ -122,6 +138,7 @@ class Outcome:
     skipped: int = 0
     failed: int = 0
     suppressed: int = 0
+    expired: int = 0
     pending: int = 0
     reasons: list[str] = field(default_factory=list)
 
@@ -222,7 +239,12 @@ class Worker:
             recorded = self.ledger.mark_suppressed(
                 job.send_id, r.key, reason=suppression, now=now, expires_at=expires, campaign=job.campaign
             )
-            return ("suppressed" if recorded else "skipped"), ""
+            return ("suppressed", "") if recorded else self._not_recorded(job, r, now, expires)
+        if job.not_after is not None and now > job.not_after:
+            recorded = self.ledger.mark_expired(
+                job.send_id, r.key, not_after=job.not_after, now=now, expires_at=expires, campaign=job.campaign
+            )
+            return ("expired", "") if recorded else self._not_recorded(job, r, now, expires)
         if self.mono() >= self.deadline:
             return "pending", "deadline"
         owner = L.new_owner()
@@ -237,14 +259,18 @@ class Worker:
             campaign=job.campaign,
         )
         if not claim.ok:
-            if claim.state in ("held", ""):
-                return "pending", "held"
-            if claim.campaign and claim.campaign != job.campaign:
-                self.ledger.count_already_notified(job.send_id, r.key, campaign=job.campaign)
-            return "skipped", ""
+            return self._settled(job, r, claim.state, claim.campaign, now, expires)
         try:
             raw = self.render(job, r, claim.reference)
-        except Exception as exc:  # a bug or bad content: SES never saw it, give the claim back
+        except ValueError as exc:  # chalicelib.mail's MailError and address checks: retrying cannot fix it
+            reason = "cannot render the e-mail: " + without_addresses(str(exc))
+            log.error("render refused; recipient marked failed", extra={"send_id": job.send_id,
+                                                                        "error": type(exc).__name__})
+            self.ledger.mark_failed(
+                job.send_id, r.key, owner=owner, reason=reason[:200], now=self.now(), campaign=job.campaign
+            )
+            return "failed", "render"
+        except Exception as exc:  # a bug or missing content: SES never saw it, give the claim back
             log.error("render failed", extra={"send_id": job.send_id, "error": type(exc).__name__})
             self.ledger.release(job.send_id, r.key, owner=owner)
             return "pending", "render"
@@ -273,6 +299,26 @@ class Worker:
             job.send_id, r.key, owner=owner, message_id=message_id, now=self.now(), campaign=job.campaign
         )
         return "sent", ""
+
+    def _not_recorded(self, job: SendJob, r: Recipient, now: float, expires: int) -> tuple[str, str]:
+        """Suppressed or expired, but the ledger entry exists: see whose it is (rare: read it)."""
+        entry = self.ledger.get(job.send_id, r.key) or {}
+        state = str(entry.get("state", ""))
+        if state == L.CLAIMED and float(entry.get("lease_until", 0) or 0) >= now:
+            return "pending", "held"
+        return self._settled(job, r, state, str(entry.get("campaign", "")), now, expires)
+
+    def _settled(
+        self, job: SendJob, r: Recipient, state: str, campaign: str, now: float, expires: int
+    ) -> tuple[str, str]:
+        """Someone else holds or settled this entry: wait for a live claim; count an earlier campaign's once."""
+        if state in ("held", "", L.CLAIMED):
+            return "pending", "held"
+        if campaign and campaign != job.campaign:
+            self.ledger.count_already_notified(
+                job.send_id, r.key, campaign=job.campaign, state=state, by=campaign, now=now, expires_at=expires
+            )
+        return "skipped", ""
 
     def _token(self) -> None:
         if self.stopped:
