@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 ACCEPTED = ("sent", "delivered", "bounced", "complained")  # SES took the message
 RATE_WINDOW = 60.0
+NOT_QUEUED = frozenset({"importing", "held", "approved", "failed"})  # stored states: nothing on the send queue
+
+_RESULT_STATES = (*ACCEPTED, "failed", "suppressed", "expired")
 
 
 @dataclass(frozen=True)
@@ -22,28 +25,36 @@ class SendStatus:
     campaign: str
     incident: str
     audience: str
-    state: str
+    state: str  # as stored: importing, queued, held, approved, failed
+    progress: str  # derived: the stored state until queued, then queued -> sending -> done
     recipients: int  # deliverable addresses from the import
-    queued: int  # not settled yet
+    queued: int  # on the send queue, not settled yet (0 unless the campaign was queued)
     sent: int  # accepted by SES (includes delivered, bounced, complained)
     delivered: int
     bounced: int
     complained: int
     failed: int
-    suppressed: int
+    suppressed: int  # not mailed: bounced or complained before (also when an earlier campaign found it so)
+    already_notified: int  # settled by an earlier campaign of the same incident and audience
+    expired: int  # not mailed: the message came after its not_after
     letters: int  # import letters + failed + bounced + suppressed after a bounce
     in_flight: int  # claimed right now
     rate: float  # e-mails per second over the last minute
     time_left: float | None  # seconds, at the current rate (or the configured one when idle)
     started_at: float | None
     finished_at: float | None
+    by_earlier: dict[str, int] = field(default_factory=dict)  # earlier campaign -> recipients it settled
 
     @property
     def done(self) -> bool:
-        return self.queued == 0 and self.in_flight == 0
+        return self.progress == "done"
+
+    @property
+    def settled(self) -> int:
+        return self.sent + self.failed + self.suppressed + self.already_notified + self.expired
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self) | {"done": self.done}
+        return asdict(self) | {"done": self.done, "settled": self.settled}
 
 
 def _num(item: dict[str, Any], name: str) -> int:
@@ -79,46 +90,89 @@ def needs_letter(entry: dict[str, Any]) -> str | None:
     return None
 
 
+@dataclass
+class Tally:
+    """Ledger entries of one send (and the campaign's `seen#` markers for it) added up."""
+
+    states: Counter[str] = field(default_factory=Counter)
+    letters: int = 0
+    recent: int = 0
+    first: float | None = None
+    last: float | None = None
+    by_earlier: Counter[str] = field(default_factory=Counter)
+
+    def stamp(self, at: float | None, *, done: bool) -> None:
+        if at is None:
+            return
+        self.first = at if self.first is None else min(self.first, at)
+        if done:
+            self.last = at if self.last is None else max(self.last, at)
+
+    @property
+    def settled(self) -> int:
+        return sum(self.states[s] for s in (*_RESULT_STATES, "already_notified"))
+
+
+def tally(entries: Iterable[dict[str, Any]], earlier: Iterable[dict[str, Any]] = (), *, now: float) -> Tally:
+    """Count states; `earlier` are `seen#` markers (state = what the earlier campaign's entry said)."""
+    t = Tally()
+    for entry in entries:
+        state = str(entry.get("state", ""))
+        t.states[state] += 1
+        if needs_letter(entry):
+            t.letters += 1
+        t.stamp(_epoch(entry.get("claimed_at")), done=False)
+        done_at = _epoch(entry.get("sent_at") or entry.get("failed_at") or entry.get("at"))
+        t.stamp(done_at, done=state != "claimed")
+        if done_at is not None and state in ACCEPTED and now - RATE_WINDOW <= done_at <= now:
+            t.recent += 1
+    for marker in earlier:
+        state = str(marker.get("state", ""))
+        t.states[state if state in ("suppressed", "expired") else "already_notified"] += 1
+        t.by_earlier[str(marker.get("by") or "unknown")] += 1
+        t.stamp(_epoch(marker.get("at")), done=True)
+    return t
+
+
 def send_status(
     campaign_item: dict[str, Any],
     entries: Iterable[dict[str, Any]],
     *,
     now: float,
     configured_rate: float,
+    earlier: Iterable[dict[str, Any]] = (),
 ) -> SendStatus:
-    """Counts from the ledger; the rate from the last minute's sent_at stamps; time left from both."""
-    states: Counter[str] = Counter()
-    letters = 0
-    recent = 0
-    first: float | None = None
-    last: float | None = None
-    for entry in entries:
-        state = str(entry.get("state", ""))
-        states[state] += 1
-        if needs_letter(entry):
-            letters += 1
-        claimed = _epoch(entry.get("claimed_at"))
-        if claimed is not None:
-            first = claimed if first is None else min(first, claimed)
-        done_at = _epoch(entry.get("sent_at") or entry.get("failed_at"))
-        if done_at is not None:
-            last = done_at if last is None else max(last, done_at)
-            if state in ACCEPTED and now - RATE_WINDOW <= done_at <= now:
-                recent += 1
+    """Counts from the ledger and the campaign's `seen#` markers; rate from the last minute; time left from both.
+
+    A recipient an earlier campaign of the same incident and audience already settled is settled here too
+    (`already_notified`, or `suppressed`/`expired` as the earlier entry says): the ledger sends nobody twice.
+    """
+    t = tally(entries, earlier, now=now)
+    states = t.states
     counts = campaign_item.get("counts") if isinstance(campaign_item.get("counts"), dict) else {}
-    settled = sum(states[s] for s in (*ACCEPTED, "failed", "suppressed"))
-    recipients = _num(counts, "deliverable") or settled + states["claimed"]
-    queued = max(0, recipients - settled - states["claimed"])
-    rate = recent / RATE_WINDOW
+    stored = str(campaign_item.get("state", ""))
+    recipients = _num(counts, "deliverable") or t.settled + states["claimed"]
+    if stored in NOT_QUEUED:
+        queued, progress = 0, stored
+    else:
+        queued = max(0, recipients - t.settled - states["claimed"])
+        remaining = queued + states["claimed"]
+        progress = "done" if remaining == 0 else ("sending" if t.settled or states["claimed"] else "queued")
+    rate = t.recent / RATE_WINDOW
     remaining = queued + states["claimed"]
     speed = rate or configured_rate
     started = _epoch(campaign_item.get("started_at"))
-    started = first if started is None or (first is not None and first < started) else started
+    started = t.first if started is None or (t.first is not None and t.first < started) else started
+    if stored in NOT_QUEUED:
+        time_left = None
+    else:
+        time_left = (remaining / speed) if remaining and speed > 0 else (0.0 if not remaining else None)
     return SendStatus(
-        campaign=str(campaign_item.get("pk", "")).removeprefix("campaign#"),
+        campaign=str(campaign_item.get("pk", "")).removeprefix("campaign#") or str(campaign_item.get("campaign", "")),
         incident=str(campaign_item.get("incident", "")),
         audience=str(campaign_item.get("audience", "")),
-        state=str(campaign_item.get("state", "")),
+        state=stored,
+        progress=progress,
         recipients=recipients,
         queued=queued,
         sent=sum(states[s] for s in ACCEPTED),
@@ -127,12 +181,66 @@ def send_status(
         complained=states["complained"],
         failed=states["failed"],
         suppressed=states["suppressed"],
-        letters=_num(counts, "letters") + letters,
+        already_notified=states["already_notified"],
+        expired=states["expired"],
+        letters=_num(counts, "letters") + t.letters,
         in_flight=states["claimed"],
         rate=round(rate, 2),
-        time_left=(remaining / speed) if remaining and speed > 0 else (0.0 if not remaining else None),
+        time_left=time_left,
         started_at=float(started) if started is not None else None,
-        finished_at=last if remaining == 0 and last is not None else None,
+        finished_at=t.last if progress == "done" else None,
+        by_earlier=dict(t.by_earlier),
+    )
+
+
+def progress_hint(campaign_item: dict[str, Any]) -> str:
+    """The derived progress from the campaign item's counters alone (the campaign list: no ledger read)."""
+    stored = str(campaign_item.get("state", ""))
+    if stored in NOT_QUEUED:
+        return stored
+    deliverable = _num(campaign_item.get("counts") or {}, "deliverable")
+    settled = sum(_num(campaign_item, c) for c in ("sent", "failed", "suppressed", "already_notified", "expired"))
+    if settled >= deliverable:
+        return "done"
+    return "sending" if settled else "queued"
+
+
+@dataclass(frozen=True)
+class ScheduledProgress:
+    """One follow-up or update notice of a campaign, counted from its ledger entries (no personal data)."""
+
+    marker: str
+    send_id: str
+    marker_state: str
+    recipients: int
+    sent: int
+    failed: int
+    suppressed: int
+    already_notified: int
+    expired: int
+    in_flight: int
+
+    @property
+    def queued(self) -> int:
+        settled = self.sent + self.failed + self.suppressed + self.already_notified + self.expired
+        return max(0, self.recipients - settled - self.in_flight) if self.marker_state == "queued" else 0
+
+
+def scheduled_progress(
+    marker: dict[str, Any], entries: Iterable[dict[str, Any]], earlier: Iterable[dict[str, Any]] = (), *, now: float
+) -> ScheduledProgress:
+    t = tally(entries, earlier, now=now)
+    return ScheduledProgress(
+        marker=str(marker.get("sk", "")),
+        send_id=str(marker.get("send_id", "")),
+        marker_state=str(marker.get("state", "")),
+        recipients=_num(marker, "recipients"),
+        sent=sum(t.states[s] for s in ACCEPTED),
+        failed=t.states["failed"],
+        suppressed=t.states["suppressed"],
+        already_notified=t.states["already_notified"],
+        expired=t.states["expired"],
+        in_flight=t.states["claimed"],
     )
 
 
@@ -140,10 +248,16 @@ def _iso(ts: float | None) -> str | None:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds") if ts is not None else None
 
 
-def evidence(campaign_item: dict[str, Any], entries: Iterable[dict[str, Any]], *, now: float) -> dict[str, Any]:
+def evidence(
+    campaign_item: dict[str, Any],
+    entries: Iterable[dict[str, Any]],
+    *,
+    now: float,
+    earlier: Iterable[dict[str, Any]] = (),
+) -> dict[str, Any]:
     """What the supervisory authority asks for, without personal data: times, counts, message ids by pseudonym."""
     entries = list(entries)
-    status = send_status(campaign_item, entries, now=now, configured_rate=0.0)
+    status = send_status(campaign_item, entries, now=now, configured_rate=0.0, earlier=earlier)
     log = sorted(
         (
             {
@@ -166,6 +280,7 @@ def evidence(campaign_item: dict[str, Any], entries: Iterable[dict[str, Any]], *
         "sending_started": _iso(status.started_at),
         "sending_ended": _iso(status.finished_at),
         "complete": status.done,
+        "progress": status.progress,
         "recipients_with_address": status.recipients,
         "notified_by_email": status.sent,
         "delivered": status.delivered,
@@ -173,6 +288,10 @@ def evidence(campaign_item: dict[str, Any], entries: Iterable[dict[str, Any]], *
         "complained": status.complained,
         "failed": status.failed,
         "not_mailed_suppressed": status.suppressed,
+        "not_mailed_already_notified": status.already_notified,
+        "already_notified_by_campaign": dict(sorted(status.by_earlier.items())),
+        "not_mailed_expired": status.expired,
+        "not_yet_settled": status.queued + status.in_flight,
         "letters": status.letters,
         "sent_more_than_once_possible": sum(1 for e in entries if _num(e, "attempts") > 1),
         "message_log": log,
@@ -185,7 +304,8 @@ def evidence_text(doc: dict[str, Any]) -> str:
     lines = [
         f"Campaign {doc['campaign']} ({doc['incident']}, {doc['audience']})",
         f"Sending started:       {doc['sending_started'] or '-'}",
-        f"Sending ended:         {doc['sending_ended'] or ('-' if doc['complete'] else 'still sending')}",
+        f"Progress:              {doc['progress']}",
+        f"Sending ended:         {doc['sending_ended'] or ('-' if doc['complete'] else 'not yet')}",
         f"Recipients with address: {doc['recipients_with_address']}",
         f"Notified by e-mail:    {doc['notified_by_email']}",
         f"Delivered:             {doc['delivered']}",
@@ -193,6 +313,10 @@ def evidence_text(doc: dict[str, Any]) -> str:
         f"Complaints:            {doc['complained']}",
         f"Refused (permanent):   {doc['failed']}",
         f"Suppressed, not mailed: {doc['not_mailed_suppressed']}",
+        f"Already notified by an earlier campaign, not mailed again: {doc['not_mailed_already_notified']}"
+        + "".join(f"\n  by {c}: {n}" for c, n in doc["already_notified_by_campaign"].items()),
+        f"Too late, not mailed:  {doc['not_mailed_expired']}",
+        f"Not settled yet:       {doc['not_yet_settled']}",
         f"Letters needed:        {doc['letters']}",
         f"Pseudonym:             {doc['pseudonym']}",
         "",

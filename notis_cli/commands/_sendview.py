@@ -33,12 +33,34 @@ class Context:
             print(f"notis: no campaign {campaign_id!r} (see notis status)", file=sys.stderr)
         return item
 
-    def entries(self, campaign_item: dict[str, Any]) -> list[dict[str, Any]]:
-        """The ledger entries this campaign settled. The ledger is per notice (`send_id`), shared by every
-        campaign of the incident and audience; an entry names the campaign that claimed it."""
+    def entries(self, campaign_item: dict[str, Any], send_id: str | None = None) -> list[dict[str, Any]]:
+        """The ledger entries this campaign settled. The ledger is per notice (`send_id`, the first notice unless
+        given), shared by every campaign of the incident and audience; an entry names the campaign that claimed
+        it."""
         campaign_id = str(campaign_item.get("campaign", ""))
-        send_id = str(campaign_item.get("send_id") or campaign_id)
+        send_id = send_id or str(campaign_item.get("send_id") or campaign_id)
         return [e for e in self.ledger.entries(send_id) if e.get("campaign", campaign_id) == campaign_id]
+
+    def earlier(self, campaign_item: dict[str, Any], send_id: str | None = None) -> list[dict[str, Any]]:
+        """Recipients of this campaign that an earlier campaign had already settled (its `seen#` markers)."""
+        campaign_id = str(campaign_item.get("campaign", ""))
+        return self.ledger.seen(campaign_id, send_id or str(campaign_item.get("send_id") or campaign_id))
+
+    def scheduled(self, campaign_item: dict[str, Any], now: float) -> list[Any]:
+        """Progress of each follow-up and update notice started for this campaign (from its markers)."""
+        from chalicelib.followups.markers import Markers
+        from chalicelib.sending.status import scheduled_progress
+
+        campaign_id = str(campaign_item.get("campaign", ""))
+        markers = Markers(self.ddb, self.settings.table).load([campaign_id]).values()
+        found = []
+        for marker in sorted(markers, key=lambda m: str(m.get("sk", ""))):
+            send_id = str(marker.get("send_id", ""))
+            if marker.get("state") not in ("queued", "starting") or not send_id:
+                continue
+            found.append(scheduled_progress(marker, self.entries(campaign_item, send_id),
+                                            self.earlier(campaign_item, send_id), now=now))
+        return found
 
     def dlq_depth(self) -> int | None:
         from chalicelib import aws

@@ -25,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     item = ctx.campaign(args.campaign)
     if item is None:
         return 1
-    doc = evidence(item, ctx.entries(item), now=time.time())
+    doc = evidence(item, ctx.entries(item), now=time.time(), earlier=ctx.earlier(item))
     print(
         json.dumps(doc, ensure_ascii=False, indent=2) if args.json else evidence_text(doc),
         end="\n" if args.json else "",

@@ -38,12 +38,14 @@ def _list(ctx: Context) -> int:
     if not campaigns:
         print("no campaigns yet")
         return 0
+    from chalicelib.sending.status import progress_hint
+
     print(f"{'campaign':23} {'state':9} {'incident':28} {'audience':12} {'deliverable':>11} {'sent':>7} {'letters':>7}")
     for item in campaigns:
         counts = item.get("counts") or {}
         cid = str(item.get("campaign") or str(item.get("pk", "")).removeprefix("campaign#"))
         print(
-            f"{cid:23} {item.get('state', ''):9} {str(item.get('incident', ''))[:28]:28} "
+            f"{cid:23} {progress_hint(item):9} {str(item.get('incident', ''))[:28]:28} "
             f"{str(item.get('audience', ''))[:12]:12} {int(counts.get('deliverable', 0)):>11} "
             f"{int(item.get('sent', 0)):>7} {int(counts.get('letters', 0)) + int(item.get('mail_letters', 0)):>7}"
         )
@@ -55,7 +57,8 @@ def snapshot(ctx: Context, campaign_id: str) -> Any:
 
     item = ctx.campaigns.get(campaign_id) or {}
     return send_status(
-        item, ctx.entries(item), now=time.time(), configured_rate=ctx.settings.max_send_rate
+        item, ctx.entries(item), now=time.time(), configured_rate=ctx.settings.max_send_rate,
+        earlier=ctx.earlier(item),
     )
 
 
@@ -63,19 +66,34 @@ def render(ctx: Context, campaign_id: str) -> str:
     from chalicelib.sending.status import format_duration
 
     s = snapshot(ctx, campaign_id)
+    item = ctx.campaigns.get(campaign_id) or {}
     dlq = ctx.dlq_depth()
+    waiting = {"held": "not queued: held until approved", "failed": "not queued: the import failed",
+               "importing": "not queued yet: importing", "approved": "not queued yet: approved, importing"}
     lines = [
-        f"campaign   {s.campaign}  ({s.incident} / {s.audience}, {s.state or 'unknown state'})",
+        f"campaign   {s.campaign}  ({s.incident} / {s.audience}, {s.progress or 'unknown state'})",
         f"recipients {s.recipients}",
-        f"queued     {s.queued}    in flight {s.in_flight}",
+        (f"queued     {s.queued}    in flight {s.in_flight}" if s.state not in waiting
+         else f"queued     0    ({waiting[s.state]})"),
         f"sent       {s.sent}    delivered {s.delivered}    bounced {s.bounced}    complained {s.complained}",
         f"failed     {s.failed}    suppressed {s.suppressed}    letters {s.letters}",
+    ]
+    if s.already_notified or s.expired:
+        earlier = ", ".join(f"{c} {n}" for c, n in sorted(s.by_earlier.items()))
+        lines.append(f"not mailed already notified {s.already_notified}    too late {s.expired}"
+                     + (f"    (settled by an earlier campaign: {earlier})" if earlier else ""))
+    lines += [
         f"rate       {s.rate:.1f}/s (configured {ctx.settings.max_send_rate:g}/s)    time left "
         f"{'done' if s.done else format_duration(s.time_left)}",
         f"send DLQ   {'unknown' if dlq is None else dlq} message(s) (all campaigns; notis redrive {s.campaign})",
     ]
-    return "\n".join(lines[:1] + import_report(ctx.campaigns.get(campaign_id) or {}, ctx.settings.bucket)
-                     + lines[1:])
+    for f in ctx.scheduled(item, time.time()):
+        lines.append(
+            f"{f.marker:<10} {f.send_id}: {f.recipients} recipient(s), queued {f.queued}, in flight {f.in_flight}, "
+            f"sent {f.sent}, failed {f.failed}, suppressed {f.suppressed}, already notified {f.already_notified}, "
+            f"too late (not sent) {f.expired}"
+        )
+    return "\n".join(lines[:1] + import_report(item, ctx.settings.bucket) + lines[1:])
 
 
 def import_report(item: dict[str, Any], bucket: str) -> list[str]:
@@ -112,10 +130,9 @@ def watch(ctx: Context, campaign_id: str, *, interval: float, out: Any = None) -
     try:
         while True:
             s = snapshot(ctx, campaign_id)
-            settled = s.sent + s.failed + s.suppressed
             line = (
-                f"{bar(settled, s.recipients)}  {s.rate:.1f}/s  left {format_duration(s.time_left)}  "
-                f"failed {s.failed}  letters {s.letters}"
+                f"{bar(s.settled, s.recipients)}  {s.progress}  {s.rate:.1f}/s  left {format_duration(s.time_left)}"
+                f"  failed {s.failed}  letters {s.letters}"
             )
             out.write(("\r" + line + "\x1b[K") if tty else line + "\n")
             out.flush()
