@@ -182,3 +182,46 @@ def test_time_left_and_rate_from_the_last_minute() -> None:
     status = send_status({"counts": {"deliverable": 90}}, entries, now=1000, configured_rate=14)
     assert status.queued == 60 and status.rate == 0.5 and status.time_left == 120
     assert format_duration(status.time_left) == "2m00s" and not status.done
+
+
+class ShortPollsSampleSomeServers:
+    """The real (moto) SQS client, except that a short poll (WaitTimeSeconds=0) answers empty, as real SQS may
+    when it samples servers that hold none of the messages; a long poll asks them all."""
+
+    def __init__(self, real: Any):
+        self.real = real
+        self.waits: list[int] = []
+
+    def receive_message(self, **kwargs: Any) -> Any:
+        self.waits.append(kwargs.get("WaitTimeSeconds", 0))
+        if not kwargs.get("WaitTimeSeconds"):
+            return {}
+        return self.real.receive_message(**kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+def test_redrive_long_polls_so_an_empty_sample_does_not_end_it(aws: dict[str, Any]) -> None:
+    settings = aws["settings"]
+    dlq, queue = aws["queues"][settings.send_dlq], aws["queues"][settings.send_queue]
+    sqs = ShortPollsSampleSomeServers(aws_clients.client("sqs"))
+    mine = campaign_id("mine")
+    for body in send_bodies(["a@x.se"] * 25, mine, b"k", per_message=1):
+        sqs.send_message(QueueUrl=dlq, MessageBody=body)
+    assert redrive(sqs, dlq, queue, mine) == (25, 0)
+    assert all(w >= 1 for w in sqs.waits) and len(sqs.waits) <= 4  # bounded: 3 full receives and one empty
+
+
+def test_redrive_command_says_how_many_moved_and_how_many_are_left(
+    aws: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = aws["settings"]
+    sqs = aws_clients.client("sqs")
+    mine, other = campaign_id("mine"), campaign_id("other")
+    for body in [*send_bodies(["a@x.se"] * 2, mine, b"k", per_message=1), *send_bodies(["b@x.se"], other, b"k")]:
+        sqs.send_message(QueueUrl=aws["queues"][settings.send_dlq], MessageBody=body)
+    code, out, err = _run(["redrive", mine], capsys)
+    assert code == 0
+    assert f"moved 2 message(s) of {mine}" in out and f"1 message(s) left in {settings.send_dlq}" in out
+    assert "other campaigns" in err
