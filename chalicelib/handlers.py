@@ -102,7 +102,7 @@ def handle_send(
     response = process_partial_response(event=event, record_handler=record_handler, processor=processor)
     totals = {
         k: sum(getattr(o, k) for o in results if not isinstance(o, Exception))
-        for k in ("sent", "skipped", "failed", "suppressed", "pending")
+        for k in ("sent", "skipped", "failed", "suppressed", "expired", "pending")
     }
     logger.info(
         "send batch",
