@@ -94,37 +94,42 @@ class Markers:
     def finish(self, pk: str, sk: str, *, owner: str, state: str, attributes: dict[str, Any]) -> bool:
         """starting (ours) -> queued/failed with what happened; False when another starter took over."""
         assert state in (QUEUED, FAILED, SENT)
-        names = {"#s": "state", "#o": "owner", **{f"#a{i}": k for i, k in enumerate(attributes)}}
-        values = {":to": state, ":starting": STARTING, ":owner": owner}
-        values.update({f":a{i}": v for i, v in enumerate(attributes.values())})
-        assigns = "".join(f", #a{i} = :a{i}" for i in range(len(attributes)))
-        try:
-            self.client.update_item(
-                TableName=self.table,
-                Key=_key(pk, sk),
-                UpdateExpression="SET #s = :to" + assigns + " REMOVE lease_until",
-                ConditionExpression="#s = :starting AND #o = :owner",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=_attrs(values),
-            )
-        except self.client.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+        return self._set_if(
+            pk, sk, "SET #s = :to", "#s = :starting AND #o = :owner", attributes,
+            names={"#o": "owner"}, values={":to": state, ":starting": STARTING, ":owner": owner},
+        )
 
     def mark_stale(self, pk: str, sk: str, *, now: float, attributes: dict[str, Any]) -> bool:
         """Record that a mail was not sent because it was overdue past its guard (once; never over a live start)."""
-        names = {"#s": "state", **{f"#a{i}": k for i, k in enumerate(attributes)}}
-        values = {":stale": STALE, ":starting": STARTING, ":now": now, ":at": now}
-        values.update({f":a{i}": v for i, v in enumerate(attributes.values())})
+        return self._set_if(
+            pk, sk, "SET #s = :stale, stale_at = :at",
+            "attribute_not_exists(pk) OR (#s = :starting AND lease_until < :now)",
+            attributes, values={":stale": STALE, ":starting": STARTING, ":now": now, ":at": now},
+        )
+
+    def _set_if(
+        self,
+        pk: str,
+        sk: str,
+        update: str,
+        condition: str,
+        attributes: dict[str, Any],
+        *,
+        values: dict[str, Any],
+        names: dict[str, str] | None = None,
+    ) -> bool:
+        """`update` plus `attributes`, ending the lease, only when `condition` holds; False when it does not."""
+        all_names = {"#s": "state", **(names or {}), **{f"#a{i}": k for i, k in enumerate(attributes)}}
+        all_values = {**values, **{f":a{i}": v for i, v in enumerate(attributes.values())}}
         assigns = "".join(f", #a{i} = :a{i}" for i in range(len(attributes)))
         try:
             self.client.update_item(
                 TableName=self.table,
                 Key=_key(pk, sk),
-                UpdateExpression="SET #s = :stale, stale_at = :at" + assigns + " REMOVE lease_until",
-                ConditionExpression="attribute_not_exists(pk) OR (#s = :starting AND lease_until < :now)",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=_attrs(values),
+                UpdateExpression=update + assigns + " REMOVE lease_until",
+                ConditionExpression=condition,
+                ExpressionAttributeNames=all_names,
+                ExpressionAttributeValues=_attrs(all_values),
             )
         except self.client.exceptions.ConditionalCheckFailedException:
             return False

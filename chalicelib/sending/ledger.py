@@ -178,21 +178,37 @@ class Ledger:
     ) -> bool:
         """A suppressed address gets no mail: record it once (a bounce also means a letter)."""
         counters = {"suppressed": 1} | ({"mail_letters": 1} if reason == "bounce" else {})
+        return self._settle_unsent(send_id, key, SUPPRESSED, {"reason": reason}, now=now, expires_at=expires_at,
+                                   campaign=campaign, counters=counters)
+
+    def mark_expired(
+        self, send_id: str, key: str, *, not_after: float, now: float, expires_at: int, campaign: str = ""
+    ) -> bool:
+        """A late message's recipient is not mailed: record it once (no letter: the notice was only a follow-up)."""
+        details = {"reason": "not sent: the message came after its not-after time", "not_after": float(not_after)}
+        return self._settle_unsent(send_id, key, EXPIRED, details, now=now, expires_at=expires_at,
+                                   campaign=campaign, counters={"expired": 1})
+
+    def _settle_unsent(
+        self,
+        send_id: str,
+        key: str,
+        state: str,
+        details: dict[str, Any],
+        *,
+        now: float,
+        expires_at: int,
+        campaign: str,
+        counters: dict[str, int],
+    ) -> bool:
+        """Record a recipient who gets no mail in `state`, once: only where nobody holds a live claim."""
+        item = {"pk": ledger_pk(send_id), "sk": ledger_sk(key), "state": state, **details, "at": now,
+                "expires_at": int(expires_at), "campaign": campaign or campaign_of(send_id)}
         return self._transaction(
             {
                 "Put": {
                     "TableName": self.table,
-                    "Item": _attrs(
-                        {
-                            "pk": ledger_pk(send_id),
-                            "sk": ledger_sk(key),
-                            "state": SUPPRESSED,
-                            "reason": reason,
-                            "at": now,
-                            "expires_at": int(expires_at),
-                            "campaign": campaign or campaign_of(send_id),
-                        }
-                    ),
+                    "Item": _attrs(item),
                     "ConditionExpression": "attribute_not_exists(pk) OR (#s = :claimed AND lease_until < :now)",
                     "ExpressionAttributeNames": {"#s": "state"},
                     "ExpressionAttributeValues": _attrs({":claimed": CLAIMED, ":now": now}),
@@ -200,36 +216,6 @@ class Ledger:
             },
             send_id,
             counters,
-            campaign=campaign,
-        )
-
-    def mark_expired(
-        self, send_id: str, key: str, *, not_after: float, now: float, expires_at: int, campaign: str = ""
-    ) -> bool:
-        """A late message's recipient is not mailed: record it once (no letter: the notice was only a follow-up)."""
-        return self._transaction(
-            {
-                "Put": {
-                    "TableName": self.table,
-                    "Item": _attrs(
-                        {
-                            "pk": ledger_pk(send_id),
-                            "sk": ledger_sk(key),
-                            "state": EXPIRED,
-                            "reason": "not sent: the message came after its not-after time",
-                            "not_after": float(not_after),
-                            "at": now,
-                            "expires_at": int(expires_at),
-                            "campaign": campaign or campaign_of(send_id),
-                        }
-                    ),
-                    "ConditionExpression": "attribute_not_exists(pk) OR (#s = :claimed AND lease_until < :now)",
-                    "ExpressionAttributeNames": {"#s": "state"},
-                    "ExpressionAttributeValues": _attrs({":claimed": CLAIMED, ":now": now}),
-                }
-            },
-            send_id,
-            {"expired": 1},
             campaign=campaign,
         )
 
