@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalicelib.followups.schedule import DUE, FAILED, STALE, STARTING, UPCOMING, Scheduled
+from chalicelib.sending.status import progress_hint
 
 DIGEST_HOUR = 6  # UTC: 07:00 or 08:00 in Sweden
 UPCOMING_DAYS = 7
@@ -41,7 +42,7 @@ def compose(
     for c in campaigns:
         counts = c.get("counts") or {}
         letters = int(counts.get("letters", 0) or 0) + int(c.get("mail_letters", 0) or 0)
-        state = str(c.get("state", "?")) + (" (data purged)" if c.get("purged_at") else "")
+        state = progress_hint(c) + (" (data purged)" if c.get("purged_at") else "")
         lines.append(f"  {c.get('campaign')}  {c.get('incident', '?')} / {c.get('audience', '?')}  {state}")
         lines.append(
             f"    e-mails {int(counts.get('deliverable', 0) or 0)}: sent {_n(c, 'sent')}, delivered "
