@@ -36,6 +36,7 @@ def test_digest_reports_progress_and_whats_next_once_a_day(aws):
     [mail] = digests(aws)
     text = mail.body
     assert campaign["campaign"] in text and f"e-mails {len(PEOPLE)}" in text
+    assert f"{campaign['campaign']}  korkortsportalen-2024 / customers  queued" in text, "nothing sent yet"
     assert "f-missad" in text and "NOT sent automatically" in text
     assert "f-paminnelse" in text and "next 7 days" in text
     assert "send (" in text and "import (" in text, "dead-letter depths"
@@ -43,8 +44,13 @@ def test_digest_reports_progress_and_whats_next_once_a_day(aws):
     assert not any(p in text for p in PEOPLE) and "@example.se" not in text
     for later in (hours(1), hours(10)):
         assert tick(aws, inc, T0.replace(hour=6) + later, settings=settings)["digest_sent"] == 0
+    from chalicelib.aws import client
+    from chalicelib.campaigns.store import CampaignStore
+
+    CampaignStore(client("dynamodb"), settings.table).update(campaign["campaign"], {"sent": len(PEOPLE)})
     assert tick(aws, inc, T0.replace(hour=6) + timedelta(days=1), settings=settings)["digest_sent"] == 1
     assert len(digests(aws)) == 2
+    assert f"{campaign['campaign']}  korkortsportalen-2024 / customers  done" in digests(aws)[1].body
 
 
 def test_no_staff_address_no_digest(aws):
