@@ -8,7 +8,7 @@ import logging
 from typing import Any
 
 import pytest
-from botocore.exceptions import ReadTimeoutError
+from botocore.exceptions import ClientError, ReadTimeoutError
 from sending_helpers import (
     FakeClock,
     FaultySES,
@@ -285,3 +285,21 @@ def test_malformed_or_unknown_events_are_ignored_without_personal_data_in_logs(
     logged = out.out + out.err + caplog.text
     assert "@example.se" not in logged
     assert list(_ledger(aws).entries(campaign_id("none"))) == []
+
+
+def test_ses_sandbox_rejections_stop_sending_instead_of_filing_everyone_as_a_letter(aws: dict[str, Any]) -> None:
+    """In the SES sandbox every recipient is refused alike: nobody may be settled, the list must still go out."""
+    cid = campaign_id("sandbox")
+
+    class Sandbox:
+        def send_email(self, **kw: Any) -> Any:
+            raise ClientError({"Error": {"Code": "MessageRejected", "Message": "Email address is not verified. "
+                               "The following identities failed the check in region EU-NORTH-1: x"},
+                               "ResponseMetadata": {"HTTPStatusCode": 400}}, "SendEmail")
+
+    event = sqs_event(send_bodies(people(30), cid, aws["settings"].hmac_key), ids=["m1"])
+    response = _send(aws, event, ses=Sandbox())
+    assert response == {"batchItemFailures": [{"itemIdentifier": "m1"}]}
+    assert not any(e["state"] == "failed" for e in _ledger(aws).entries(cid))
+    assert _send(aws, event) == {"batchItemFailures": []}, "production access granted: everyone is mailed"
+    assert len(sent_per_address()) == 30

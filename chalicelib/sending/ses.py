@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import random
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ TRANSIENT_CODES = THROTTLING_CODES | frozenset(
     {"InternalFailure", "InternalServerError", "ServiceUnavailable", "ServiceUnavailableException"}
 )
 RECIPIENT_CODES = frozenset({"MessageRejected", "InvalidParameterValue", "BadRequestException"})
+ACCOUNT_REJECTIONS = re.compile(r"not verified|sandbox", re.IGNORECASE)
 ACCOUNT_CODES = frozenset(
     {
         "AccountSuspendedException",
@@ -70,6 +72,11 @@ def classify(exc: Exception) -> SendError:
             return SendError("transient", code or "429")
         if code in ACCOUNT_CODES:
             return SendError("account", code)
+        if code == "MessageRejected" and ACCOUNT_REJECTIONS.search(str(error.get("Message", ""))):
+            # The SES sandbox ("Email address is not verified") or an unverified sender refuses every
+            # recipient alike: stop, mark nobody failed, so the list still goes out once production access
+            # is granted (otherwise everyone would be settled as a letter and never mailed).
+            return SendError("account", "MessageRejected: not verified (SES sandbox or sender identity)")
         if code in RECIPIENT_CODES:
             return SendError("recipient", code, without_addresses(str(error.get("Message", ""))))
         if code in TRANSIENT_CODES or status >= 500:
