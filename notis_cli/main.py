@@ -41,6 +41,34 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except EOFError:
+        print("notis: no answer on standard input; nothing was done (use --yes to confirm without asking)",
+              file=sys.stderr)
+        return 1
+    except Exception as exc:
+        reason = aws_problem(exc)
+        if reason is None:
+            raise
+        print(f"notis: {reason}", file=sys.stderr)
+        return 1
+
+
+def aws_problem(exc: Exception) -> str | None:
+    """One plain line for the AWS failures staff meet (no credentials, no stack, no access), else None."""
+    name = type(exc).__name__
+    if name in ("NoCredentialsError", "PartialCredentialsError", "NoRegionError"):
+        return ("no local stack is running and no AWS credentials were found: start one with `make run`, or set "
+                "AWS credentials (or --profile) for the deployment")
+    if name in ("EndpointConnectionError", "ConnectTimeoutError"):
+        return "cannot reach AWS (or the local stack): check the network, or start the stack with `make run`"
+    if name == "ClientError":
+        code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
+        if code in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "ExpiredToken",
+                    "ExpiredTokenException", "InvalidClientTokenId", "UnrecognizedClientException"):
+            return f"AWS refused the request ({code}): check that your role has the stack's StaffPolicy"
+        if code in ("ResourceNotFoundException", "AWS.SimpleQueueService.NonExistentQueue", "NoSuchBucket"):
+            return f"the notis resources were not found ({code}): is this the right account, region and stage?"
+    return None
 
 
 if __name__ == "__main__":
