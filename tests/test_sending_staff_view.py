@@ -121,6 +121,11 @@ def test_status_watch_ends_when_done(campaign: dict[str, Any], capsys: Any) -> N
     assert code == 0 and "4/4" in out and "time left done" in out
 
 
+def test_status_watch_without_a_campaign_watches_the_newest(campaign: dict[str, Any], capsys: Any) -> None:
+    code, out, err = _run(["status", "--watch", "--interval", "0"], capsys)
+    assert code == 0 and f"watching the newest campaign, {campaign['id']}" in err and "4/4" in out
+
+
 def test_evidence_json_and_text_have_the_facts_and_no_personal_data(campaign: dict[str, Any], capsys: Any) -> None:
     _, out, _ = _run(["evidence", campaign["id"], "--json"], capsys)
     doc = json.loads(out)
@@ -138,6 +143,8 @@ def test_letters_name_everyone_without_working_mail_and_are_formula_safe(
 ) -> None:
     code, out, err = _run(["letters", campaign["id"]], capsys)
     assert code == 0 and "3 letter(s)" in err
+    assert out.startswith("\ufeff"), "Swedish Excel needs the BOM, also when staff redirect stdout to a file"
+    out = out.removeprefix("\ufeff")
     rows = list(csv.DictReader(io.StringIO(out), delimiter=";"))
     by_line = {int(r["line"]): r for r in rows}
     assert set(by_line) == {3, 5, 6}  # Bertil bounced, David has no address, Eva was refused

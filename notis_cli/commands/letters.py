@@ -71,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
             n = write_csv(rows, out)
         print(f"{n} letter(s) written to {args.output}", file=sys.stderr)
     else:
+        sys.stdout.write("\ufeff")  # Swedish Excel reads å ä ö right only with the BOM, also from `> brev.csv`
         n = write_csv(rows, sys.stdout)
         print(f"{n} letter(s)", file=sys.stderr)
     return 0

@@ -16,13 +16,21 @@ from notis_cli.commands._sendview import Context
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("status", help="list campaigns, or show one campaign's sending progress")
     p.add_argument("campaign", nargs="?", help="campaign id (c + 20 hex digits); omit to list campaigns")
-    p.add_argument("--watch", action="store_true", help="keep a live progress bar until done (Ctrl-C stops)")
+    p.add_argument("--watch", action="store_true",
+                   help="keep a live progress bar until done (Ctrl-C stops); without CAMPAIGN, the newest one")
     p.add_argument("--interval", type=float, default=2.0, help=argparse.SUPPRESS)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     ctx = Context()
+    if not args.campaign and args.watch:
+        latest = ctx.campaigns.list()[-1:]  # listed oldest first: watch the newest upload
+        if not latest:
+            print("no campaigns yet: upload a file with notis upload", file=sys.stderr)
+            return 1
+        args.campaign = str(latest[0]["campaign"])
+        print(f"watching the newest campaign, {args.campaign}", file=sys.stderr)
     if not args.campaign:
         return _list(ctx)
     if ctx.campaign(args.campaign) is None:
