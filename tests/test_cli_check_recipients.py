@@ -14,12 +14,12 @@ from notis_cli.main import main
 
 GOOD = (
     "Kundlista mars\r\n"
-    "Namn;Personnummer;Telefon;E-post\r\n"
-    "Anna Ek;811218-9876;070-1112233;anna@exempel.se\r\n"
-    "Bo Ek;811218-9877;070-4445566;ANNA@exempel.se\r\n"
-    "Cia Lund;19811218-9876;;cia.lund.exempel.se\r\n"
-    "Dan Berg;;;\r\n"
-    "Eva Holm;;;eva@exempel.se\r\n"
+    "Namn;Personnummer;Telefon;E-post;Ort\r\n"
+    "Anna Ek;811218-9876;070-1112233;anna@exempel.se;Umeå\r\n"
+    "Bo Ek;811218-9877;070-4445566;ANNA@exempel.se;Umeå\r\n"
+    "Cia Lund;19811218-9876;;cia.lund.exempel.se;Luleå\r\n"
+    "Dan Berg;;;;Kiruna\r\n"
+    "Eva Holm;;;eva@exempel.se;Boden\r\n"
 )
 SECRETS = ("Anna", "anna@", "ANNA", "811218", "070-", "cia.lund", "Cia", "Dan", "Berg", "eva@", "Holm", "exempel")
 KEYS = ["rows", "deliverable", "duplicates", "rejected", "warnings", "letters", "error"]
@@ -84,7 +84,7 @@ def test_good_file_as_text(tmp_path, capsys):
     assert main(["check-recipients", str(write(tmp_path, GOOD))]) == 0
     out, err = capsys.readouterr()
     assert err == ""
-    assert "kunder.csv: usable" in out
+    assert "kunder.csv: usable, but 20% of rows are rejected (over 10%): an upload will be held" in out
     for label, number in (("rows", 5), ("deliverable addresses", 2), ("merged duplicates", 1),
                           ("rejected rows", 1), ("warnings", 2), ("letters", 2)):
         assert re.search(rf"^  {label} +{number}\b", out, re.MULTILINE), (label, out)
@@ -173,3 +173,29 @@ def test_missing_file_and_folder(tmp_path, capsys):
     assert code == 2 and "is a folder, not a file" in doc["error"]
     assert main(["check-recipients", str(tmp_path / "finns-inte.csv")]) == 2
     assert "There is no file" in capsys.readouterr().err
+
+
+def test_a_file_that_will_be_held_says_so(tmp_path, capsys):
+    from notis_cli.main import main
+
+    rows = "".join(f"Person {i};{'fel' if i % 3 == 0 else f'p{i}@example.se'}\r\n" for i in range(12))
+    path = tmp_path / "lista.csv"
+    path.write_bytes(("Namn;E-post\r\n" + rows).encode("cp1252"))
+    assert main(["check-recipients", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "33% of rows are rejected (over 10%): an upload will be held until notis approve" in out
+
+
+def test_letters_without_an_address_column_are_announced(tmp_path, capsys):
+    from notis_cli.main import main
+
+    path = tmp_path / "lista.csv"
+    path.write_bytes("Förnamn;Efternamn;E-postadress\r\nKarin;Ström;\r\nBo;Berg;bo@example.se\r\n".encode("cp1252"))
+    assert main(["check-recipients", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "no postal address column" in out
+    with_address = tmp_path / "med-adress.csv"
+    with_address.write_bytes(b"Namn;E-post;Adress;Postnummer;Ort\r\nKarin;;Storgatan 1;111 22;Stockholm\r\n"
+                             b"Bo;bo@example.se;Ek 2;111 22;Stockholm\r\n")
+    assert main(["check-recipients", str(with_address)]) == 0
+    assert "no postal address column" not in capsys.readouterr().out

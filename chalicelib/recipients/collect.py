@@ -44,6 +44,12 @@ class ImportResult:
         return len(self.recipients)
 
 
+NO_ADDRESS_COLUMN = (
+    "some people have no usable e-mail address and the file has no postal address column: their letters "
+    "will need addresses from elsewhere (export the address columns too)"
+)
+
+
 def collect(rows: Iterable[Row], *, hmac_key: bytes, default_lang: str = "sv") -> ImportResult:
     """Validate, deduplicate and merge. Raises whatever the rows iterator raises (UnusableFile).
 
@@ -105,6 +111,9 @@ def collect(rows: Iterable[Row], *, hmac_key: bytes, default_lang: str = "sv") -
                 n_warnings += 1
                 if len(warnings) < cap:
                     warnings.append(RowIssue(line, OTHER_LANGUAGE, "language"))
+    if n_letters and getattr(rows, "has_address", True) is False:
+        n_warnings += 1  # said once, at the header: the letter list will have names but no addresses
+        warnings.insert(0, RowIssue(getattr(rows, "header_line", 1), NO_ADDRESS_COLUMN, "address"))
     result.rows = count
     result.duplicates_merged = merged
     result.rejected_count, result.warnings_count, result.letters_count = n_rejected, n_warnings, n_letters

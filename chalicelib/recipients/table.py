@@ -135,10 +135,11 @@ def _no_email_column(header: list[str], line: int, last: int) -> UnusableFile:
 class RowReader(Iterator[Row]):
     """What iter_rows returns: the rows, plus where the header was found (`header_line`, `notes`)."""
 
-    def __init__(self, rows: Iterator[Row], header_line: int, notes: list[RowIssue]):
+    def __init__(self, rows: Iterator[Row], header_line: int, notes: list[RowIssue], has_address: bool = True):
         self._rows = rows
         self.header_line = header_line
         self.notes = notes  # a header below line 1: which line was taken, for the report's warnings
+        self.has_address = has_address  # a postal address column exists (letters need one)
 
     def __iter__(self) -> RowReader:
         return self
@@ -187,7 +188,8 @@ def iter_rows(stream: BinaryIO, *, max_bytes: int) -> RowReader:
                 "header",
             )
         )
-    return RowReader(_rows(lines, delimiter, cols, line_no), line_no, notes)
+    has_address = any(role in cols for role in (h.STREET, h.CARE_OF, h.POSTCODE, h.CITY))
+    return RowReader(_rows(lines, delimiter, cols, line_no), line_no, notes, has_address)
 
 
 def _rows(lines: Iterator[str], delimiter: str, cols: dict[str, list[int]], base: int) -> Iterator[Row]:

@@ -81,8 +81,16 @@ def check(path: Path, *, max_bytes: int) -> tuple[dict[str, Any], ImportResult |
 def render_text(name: str, doc: dict[str, Any], result: ImportResult) -> str:
     """Counts, then the first rejected rows and warnings by line (exact counts: the lists keep the first 10,000)."""
     rejected_count, warnings_count = result.rejected_count, result.warnings_count
+    from chalicelib.config import Settings
+
+    try:  # as the import will judge it, without loading settings (no AWS, no secrets)
+        threshold = float(os.environ.get("NOTIS_HOLD_THRESHOLD", "").strip() or Settings.hold_threshold)
+    except ValueError:
+        threshold = Settings.hold_threshold
+    held = bool(result.rows) and result.rejected_count / result.rows > threshold
     lines = [
-        f"{name}: usable",
+        f"{name}: usable" + (f", but {result.rejected_count / result.rows:.0%} of rows are rejected (over "
+                             f"{threshold:.0%}): an upload will be held until notis approve" if held else ""),
         f"  rows                   {doc['rows']:>10,}",
         f"  deliverable addresses  {doc['deliverable']:>10,}",
         f"  merged duplicates      {doc['duplicates']:>10,}",
