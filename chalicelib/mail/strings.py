@@ -39,8 +39,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "reference": "Din referenskod",
         "reference_text": "Ange den om du kontaktar oss, så hittar vi rätt fortare.",
         "regards": "Med vänliga hälsningar",
-        "automatic": "Det här är ett automatiskt utskick om en personuppgiftsincident. Du kan svara på "
-        "e-brevet om du har frågor.",
+        # No "reply to this e-mail": the sender may be a no-reply address; the contact section says where to go.
+        "automatic": "Det här är ett automatiskt utskick om en personuppgiftsincident. Har du frågor, kontakta "
+        "oss på något av sätten ovan.",
         "update_heading": "Nytt på informationssidan",
         "update_at": "Uppdaterat {date}",
     },
@@ -74,8 +75,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "reference": "Your reference code",
         "reference_text": "Quote it if you contact us, so that we can help you faster.",
         "regards": "Kind regards",
-        "automatic": "This is an automatic message about a personal data breach. You can reply to this e-mail "
-        "if you have questions.",
+        "automatic": "This is an automatic message about a personal data breach. If you have questions, contact "
+        "us in any of the ways above.",
         "update_heading": "New on the information page",
         "update_at": "Updated {date}",
     },
