@@ -51,3 +51,26 @@ def test_installed_command_runs(tmp_path: Path):
 def test_no_command_prints_help_and_exits_2(capsys):
     assert main([]) == 2
     assert "check-content" in capsys.readouterr().err
+
+
+def test_likely_mistakes_are_warned_about_but_do_not_fail(tmp_path: Path, capsys):
+    doc = yaml.safe_load(DEMO.read_text(encoding="utf-8"))
+    del doc["consequences"]["en"]
+    doc["discovered_at"] = "2025-03-03T08:00:00+01:00"  # copied from the demo, dates left from 2024
+    folder = tmp_path / "korkortsportalen-2024"
+    folder.mkdir()
+    (folder / "incident.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    assert main(["check-content", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "warning: korkortsportalen-2024: consequences: no English text" in out
+    assert "updates[upptackt].at: 2024-01-17 is before discovered_at (2025-03-03)" in out
+    assert "authority_report.reported_at" in out
+    assert "warning(s) to look at" in out
+    assert main(["preview-mail", "--incident", "korkortsportalen-2024", "--audience", "customers", "--lang", "en",
+                 "--path", str(tmp_path)]) == 0
+    assert "note: korkortsportalen-2024: consequences: no English text" in capsys.readouterr().err
+
+
+def test_the_demo_has_no_warnings(capsys):
+    assert main(["check-content"]) == 0
+    assert "warning" not in capsys.readouterr().out

@@ -28,8 +28,14 @@ def run(args: argparse.Namespace) -> int:
     if mail_problems:
         print(f"incident e-mails have {len(mail_problems)} problem(s):", *mail_problems, sep="\n", file=sys.stderr)
         return 1
+    from chalicelib.content.warnings import content_warnings
+
+    warnings = [w for incident in incidents for w in content_warnings(incident)]
     for incident in incidents:
         langs = "sv+en" if incident.title.has("en") else "sv only"
         print(f"ok  {incident.slug}: {len(incident.updates)} updates, {len(incident.faq)} FAQ entries ({langs})")
-    print(f"{len(incidents)} incident(s), no problems found")
+    for warning in warnings:
+        print(f"warning: {warning}")
+    summary = f"; {len(warnings)} warning(s) to look at" if warnings else ""
+    print(f"{len(incidents)} incident(s), no problems found{summary}")
     return 0

@@ -60,6 +60,12 @@ def run(args: argparse.Namespace) -> int:
     except MailError as exc:
         print(f"cannot compose the e-mail: {exc}", file=sys.stderr)
         return 1
+    if args.lang == "en":
+        from chalicelib.content.warnings import content_warnings
+
+        for warning in content_warnings(incident):
+            if "no English text" in warning:
+                print(f"note: {warning}", file=sys.stderr)
     if args.raw:
         raw = build_mime(composed, sender=SAMPLE_SENDER, to=SAMPLE_TO)
         sys.stdout.write(raw.decode("ascii", errors="replace"))
