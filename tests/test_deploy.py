@@ -324,8 +324,13 @@ def test_alarms_watch_dead_letter_queues_and_function_errors(resources):
         a["Properties"]["Dimensions"][0]["Value"]["Ref"] for a in alarms if a["Properties"]["MetricName"] == "Errors"
     }
     assert watched_functions == set(_of_type(resources, "AWS::Serverless::Function"))
+    reputation = {a["Properties"]["MetricName"]: a["Properties"]["Threshold"] for a in alarms
+                  if a["Properties"]["Namespace"] == "AWS/SES"}
+    # SES reviews an account at 5 % bounces or 0.1 % complaints; an old breach list can get there: warn before
+    assert reputation == {"Reputation.BounceRate": 0.04, "Reputation.ComplaintRate": 0.0008}
     for alarm in alarms:
-        assert alarm["Properties"]["Threshold"] == 1
+        if alarm["Properties"]["Namespace"] != "AWS/SES":
+            assert alarm["Properties"]["Threshold"] == 1
         assert alarm["Properties"]["AlarmActions"]["Fn::If"][0] == "HasAlarmEmail"
 
 
