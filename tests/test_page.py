@@ -423,3 +423,10 @@ def test_unknown_lang_still_varies_on_accept_language(client):
     response = client.http.get("/?lang=de", headers={"Accept-Language": "en"})
     assert '<html lang="en">' in response.body.decode()
     assert response.headers["Vary"] == "Accept-Language"
+
+
+def test_atom_entries_are_told_apart_by_their_titles(client):
+    feed = ElementTree.fromstring(client.http.get("/feed.atom").body)
+    titles = [e.find(f"{ATOM}title").text for e in feed.findall(f"{ATOM}entry")]
+    assert len(set(titles)) == len(titles)
+    assert titles[0].endswith("(22 januari 2024)")

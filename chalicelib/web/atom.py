@@ -6,7 +6,7 @@ from markupsafe import escape as _markup_escape
 
 from chalicelib.content.markdown import to_html
 from chalicelib.content.model import Incident
-from chalicelib.web.strings import STRINGS
+from chalicelib.web.strings import STRINGS, format_date
 
 
 def escape(value: str) -> str:
@@ -42,7 +42,7 @@ def render_feed(incidents: list[Incident], lang: str, base_url: str, title: str)
         text, used = update.text.resolve(lang)
         parts += [
             "<entry>",
-            f"<title>{escape(incident.title.in_lang(lang))}: {escape(status)}</title>",
+            f"<title>{escape(incident.title.in_lang(lang))}: {escape(status)} ({format_date(update.at, lang)})</title>",
             f"<id>{escape(incident.page_url)}#update-{escape(update.id)}</id>",
             f"<link rel=\"alternate\" type=\"text/html\" href={quoteattr(page + '#update-' + update.id)}/>",
             f"<updated>{update.at.isoformat()}</updated>",

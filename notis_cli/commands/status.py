@@ -91,7 +91,7 @@ def render(ctx: Context, campaign_id: str) -> str:
         lines.append(f"not mailed already notified {s.already_notified}    too late {s.expired}"
                      + (f"    (settled by an earlier campaign: {earlier})" if earlier else ""))
     lines += [
-        f"rate       {s.rate:.1f}/s (configured {ctx.settings.max_send_rate:g}/s)    time left "
+        f"rate       {s.rate:.1f}/s over the last minute (configured {ctx.settings.max_send_rate:g}/s)    time left "
         f"{'done' if s.done else format_duration(s.time_left)}",
         f"send DLQ   {'unknown' if dlq is None else dlq} message(s) (all campaigns; notis redrive {s.campaign})",
     ]
