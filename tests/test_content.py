@@ -183,7 +183,11 @@ def test_any_yaml_document_gives_problems_not_a_crash(document):
 def test_any_field_value_gives_problems_not_a_crash(overrides):
     document = yaml.safe_load(DEMO.read_text(encoding="utf-8"))
     document.update(overrides)
-    parse_incident(document, "x/incident.yaml", "korkortsportalen-2024")
+    incident, problems = parse_incident(document, "x/incident.yaml", "korkortsportalen-2024")
+    assert (incident is None) == bool(problems)
+    required = ("title", "what_happened", "advice", "updates")
+    if any(key in required and value is None for key, value in overrides.items()):
+        assert problems, "a required part set to nothing is a problem"
 
 
 @pytest.mark.parametrize(

@@ -161,7 +161,7 @@ def test_each_role_allows_every_call_its_code_makes(aws, recorder, tmp_path: Pat
     with recorder.acting_as("staff"):
         for command in (["status"], ["status", campaign], ["evidence", campaign], ["followups"],
                         ["redrive", campaign]):
-            main(command)
+            assert main(command) == 0, command
 
     assert recorder.calls["tick"] and recorder.calls["send"] and recorder.calls["import"]
     missing = {actor: sorted(calls - granted(ROLE_OF[actor]) - FREE)

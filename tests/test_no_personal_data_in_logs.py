@@ -108,7 +108,7 @@ def test_a_full_run_logs_no_personal_data(aws, captured_logs, capfd):
         client("dynamodb"), settings.table).list())["campaign"]
     for command in (["status"], ["status", campaign], ["evidence", campaign], ["evidence", campaign, "--json"],
                     ["followups"]):
-        main(command)
+        assert main(command) == 0, command
 
     out, err = capfd.readouterr()
     everything = captured_logs.getvalue() + out + err

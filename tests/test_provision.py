@@ -81,12 +81,17 @@ def test_table_bucket_and_sender_are_ready(aws):
 
 def test_a_sender_address_can_send_through_the_configuration_set(aws):
     settings = aws["settings"]
-    client("sesv2").send_email(
+    sent = client("sesv2").send_email(
         FromEmailAddress=settings.sender,
         Destination={"ToAddresses": ["anna@example.se"]},
         Content={"Simple": {"Subject": {"Data": "Test"}, "Body": {"Text": {"Data": "Hej"}}}},
         ConfigurationSetName=settings.configuration_set,
     )
+    assert sent["MessageId"]
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    assert len(ses_backends[DEFAULT_ACCOUNT_ID][aws["region"]].sent_messages) == 1
 
 
 def test_provision_twice_is_harmless(aws):

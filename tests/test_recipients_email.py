@@ -16,6 +16,11 @@ from chalicelib.recipients.email import (
 )
 
 
+def test_the_fast_path_is_taken_for_plain_addresses() -> None:
+    assert fast_normalise("anna.andersson@exempel.se") == "anna.andersson@exempel.se"
+    assert fast_normalise("bo.berg+kvitto@example.com") == "bo.berg+kvitto@example.com"
+
+
 @settings(max_examples=1500)
 @given(st.from_regex(FAST_ADDRESS, fullmatch=True))
 @example("anna.andersson@exempel.se")
