@@ -123,18 +123,13 @@ def test_suppressed_addresses_are_not_mailed(aws: dict[str, Any]) -> None:
 
 def test_account_suspended_stops_everything_and_marks_nobody(aws: dict[str, Any]) -> None:
     cid = campaign_id("suspended")
-    calls: list[int] = []
-
-    class Suspended:
-        def send_email(self, **kw: Any) -> Any:
-            calls.append(1)
-            raise client_error("AccountSuspendedException", 400)
+    suspended = FaultySES(aws_clients.client("sesv2"), lambda i: client_error("AccountSuspendedException", 400))
 
     bodies = send_bodies(people(120), cid, aws["settings"].hmac_key)
     event = sqs_event(bodies, ids=["m1", "m2", "m3"])
-    response = _send(aws, event, ses=Suspended())
+    response = _send(aws, event, ses=suspended)
     assert {f["itemIdentifier"] for f in response["batchItemFailures"]} == {"m1", "m2", "m3"}
-    assert len(calls) <= 8  # stopped after the first answers (the threads already in flight), not 120 calls
+    assert suspended.calls <= 8  # stopped after the first answers (the threads already in flight), not 120 calls
     assert not any(e["state"] == "failed" for e in _ledger(aws).entries(cid))
     # Once the account is fine again, the same messages send everyone: the claims were given back.
     assert _send(aws, event) == {"batchItemFailures": []}
@@ -290,15 +285,13 @@ def test_malformed_or_unknown_events_are_ignored_without_personal_data_in_logs(
 def test_ses_sandbox_rejections_stop_sending_instead_of_filing_everyone_as_a_letter(aws: dict[str, Any]) -> None:
     """In the SES sandbox every recipient is refused alike: nobody may be settled, the list must still go out."""
     cid = campaign_id("sandbox")
-
-    class Sandbox:
-        def send_email(self, **kw: Any) -> Any:
-            raise ClientError({"Error": {"Code": "MessageRejected", "Message": "Email address is not verified. "
-                               "The following identities failed the check in region EU-NORTH-1: x"},
-                               "ResponseMetadata": {"HTTPStatusCode": 400}}, "SendEmail")
+    rejection = ClientError({"Error": {"Code": "MessageRejected", "Message": "Email address is not verified. "
+                                       "The following identities failed the check in region EU-NORTH-1: x"},
+                             "ResponseMetadata": {"HTTPStatusCode": 400}}, "SendEmail")
+    sandbox = FaultySES(aws_clients.client("sesv2"), lambda i: rejection)
 
     event = sqs_event(send_bodies(people(30), cid, aws["settings"].hmac_key), ids=["m1"])
-    response = _send(aws, event, ses=Sandbox())
+    response = _send(aws, event, ses=sandbox)
     assert response == {"batchItemFailures": [{"itemIdentifier": "m1"}]}
     assert not any(e["state"] == "failed" for e in _ledger(aws).entries(cid))
     assert _send(aws, event) == {"batchItemFailures": []}, "production access granted: everyone is mailed"
