@@ -85,19 +85,22 @@ def generate(path: Path, rows: int, seed: int = 3) -> dict[str, int]:
             recent.append((name, email))
             if len(recent) > 50:
                 recent.pop(0)
-            writer.writerow(
-                [
-                    name,
-                    pnr,
-                    f"{rng.choice(STREETS)} {rng.randint(1, 120)}",
-                    f"{rng.randint(100, 999)} {rng.randint(10, 99)}",
-                    rng.choice(TOWNS),
-                    f"07{rng.randint(0, 9)}-{rng.randint(100, 999)} {rng.randint(10, 99)} {rng.randint(10, 99)}",
-                    email,
-                    f"{rng.randint(1, 223)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
-                ]
-            )
+            writer.writerow(export_row(rng, name, pnr, email))
     return kinds
+
+
+def export_row(rng: random.Random, name: str, pnr: str, email: str) -> list[str]:
+    """One row as the shop exports it: name, personnummer, street, postcode, town, phone, e-mail, IP address."""
+    return [
+        name,
+        pnr,
+        f"{rng.choice(STREETS)} {rng.randint(1, 120)}",
+        f"{rng.randint(100, 999)} {rng.randint(10, 99)}",
+        rng.choice(TOWNS),
+        f"07{rng.randint(0, 9)}-{rng.randint(100, 999)} {rng.randint(10, 99)} {rng.randint(10, 99)}",
+        email,
+        f"{rng.randint(1, 223)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
+    ]
 
 
 def generate_bad(path: Path, rows: int, seed: int = 3) -> dict[str, int]:
@@ -121,18 +124,7 @@ def generate_bad(path: Path, rows: int, seed: int = 3) -> dict[str, int]:
             else:
                 email = f"{first}.{last} at {rng.choice(DOMAINS)}".lower()
                 kinds["bad_email"] += 1
-            writer.writerow(
-                [
-                    f"{first} {last}",
-                    pnr,
-                    f"{rng.choice(STREETS)} {rng.randint(1, 120)}",
-                    f"{rng.randint(100, 999)} {rng.randint(10, 99)}",
-                    rng.choice(TOWNS),
-                    f"07{rng.randint(0, 9)}-{rng.randint(100, 999)} {rng.randint(10, 99)} {rng.randint(10, 99)}",
-                    email,
-                    f"{rng.randint(1, 223)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
-                ]
-            )
+            writer.writerow(export_row(rng, f"{first} {last}", pnr, email))
     return kinds
 
 

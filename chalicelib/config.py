@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 DEV_HMAC_KEY = "notis-local-development-key-not-secret"
 
@@ -55,7 +55,6 @@ class Settings:
     # queues that with room to spare (bench/README.md, "Import"); raise both together for larger lists.
     max_upload_bytes: int = 200 * 1024 * 1024
     staff_email: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def load_settings() -> Settings:

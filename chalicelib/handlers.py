@@ -21,7 +21,7 @@ DEFAULT_BUDGET_SECONDS = 240.0  # without remaining_ms: under the send function'
 
 def _retention_days(incident: str) -> int:
     """The incident's retention period, so ledger entries expire with the rest of its personal data."""
-    from chalicelib.campaigns.handler import published_incidents
+    from chalicelib.content.published import published_incidents
 
     found = published_incidents().get(incident)
     return found.retention_days if found else 90

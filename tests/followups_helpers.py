@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from queue_helpers import take_bodies
 
 from chalicelib.aws import client
 from chalicelib.campaigns.importer import Importer
@@ -60,15 +61,7 @@ def store(aws: dict) -> CampaignStore:
 
 
 def drain(aws: dict, queue: str) -> list[dict[str, Any]]:
-    sqs, url = client("sqs"), aws["queues"][queue]
-    bodies = []
-    while True:
-        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-        if not got:
-            return bodies
-        for m in got:
-            bodies.append(json.loads(m["Body"]))
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+    return take_bodies(aws["queues"][queue])
 
 
 def sent(aws: dict) -> list[dict[str, Any]]:

@@ -22,6 +22,7 @@ from chalicelib.followups.handler import handle_tick
 from chalicelib.handlers import handle_send, handle_ses_event
 from notis_cli.main import main
 from notis_cli.provision import load_template
+from tests.queue_helpers import deliver
 from tests.sending_helpers import ses_event
 
 ROLE_OF = {
@@ -111,17 +112,13 @@ def test_each_role_allows_every_call_its_code_makes(aws, recorder, tmp_path: Pat
     settings = replace(aws["settings"], staff_email="dpo@example.org")
     monkeypatch.setenv("NOTIS_STAFF_EMAIL", "dpo@example.org")
     client = aws_clients.client
-    sqs = client("sqs")
 
     def drain(queue: str, actor: str, handler) -> None:
-        url = aws["queues"][queue]
-        while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
-            event = {"Records": [{"messageId": m["MessageId"], "body": m["Body"], "receiptHandle": "x",
-                                  "attributes": {}, "eventSource": "aws:sqs"} for m in messages]}
+        def as_actor(event: dict) -> None:
             with recorder.acting_as(actor):
                 handler(event, settings)
-            for m in messages:
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+
+        deliver(aws["queues"][queue], as_actor)
 
     good = tmp_path / "kunder.csv"
     good.write_bytes(b"Namn;E-post\r\n" + "".join(

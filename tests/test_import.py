@@ -13,6 +13,7 @@ from chalicelib.aws import client
 from chalicelib.campaigns.handler import handle_import
 from chalicelib.campaigns.store import CampaignStore
 from chalicelib.campaigns.uploads import Upload
+from tests.queue_helpers import deliver, take_bodies
 
 INCIDENT = "korkortsportalen-2024"
 GOOD_CSV = (
@@ -28,30 +29,14 @@ def upload(aws: dict, body: bytes, key: str = f"uploads/{INCIDENT}/customers/kun
     client("s3").put_object(Bucket=aws["bucket"], Key=key, Body=body, ServerSideEncryption="aws:kms")
 
 
-def drain_import_queue(aws: dict) -> list[dict]:
+def drain_import_queue(aws: dict) -> list[tuple[dict, dict]]:
     """Deliver what S3 put on the import queue to the handler, as Lambda's event source does."""
-    sqs, url = client("sqs"), aws["queues"][aws["settings"].import_queue]
-    results = []
-    while True:
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-        if not messages:
-            return results
-        event = {"Records": [{"messageId": m["MessageId"], "body": m["Body"]} for m in messages]}
-        results.append((event, handle_import(event, aws["settings"])))
-        for m in messages:
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+    url = aws["queues"][aws["settings"].import_queue]
+    return deliver(url, lambda event: handle_import(event, aws["settings"]))
 
 
 def send_queue(aws: dict) -> list[dict[str, Any]]:
-    sqs, url = client("sqs"), aws["queues"][aws["settings"].send_queue]
-    bodies = []
-    while True:
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-        if not messages:
-            return bodies
-        for m in messages:
-            bodies.append(json.loads(m["Body"]))
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+    return take_bodies(aws["queues"][aws["settings"].send_queue])
 
 
 def campaigns(aws: dict) -> list[dict]:

@@ -19,6 +19,7 @@ from chalicelib.campaigns.handler import handle_import
 from chalicelib.followups.handler import handle_tick
 from chalicelib.handlers import handle_send, handle_ses_event
 from notis_cli.main import main
+from tests.queue_helpers import deliver
 from tests.sending_helpers import moto_sent, ses_event
 
 PEOPLE = [
@@ -75,15 +76,9 @@ def test_a_full_run_logs_no_personal_data(aws, captured_logs, capfd):
     body = ("Namn;Personnummer;E-post;Telefon\r\n" + rows).encode("cp1252", errors="replace")
     client("s3").put_object(Bucket=aws["bucket"], Key="uploads/korkortsportalen-2024/customers/lista.csv",
                             Body=body, ServerSideEncryption="aws:kms")
-    sqs = client("sqs")
 
     def drain(queue: str, handler) -> None:
-        url = aws["queues"][queue]
-        while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
-            handler({"Records": [{"messageId": m["MessageId"], "body": m["Body"], "receiptHandle": "x",
-                                  "attributes": {}, "eventSource": "aws:sqs"} for m in messages]}, settings)
-            for m in messages:
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+        deliver(aws["queues"][queue], lambda event: handler(event, settings))
 
     drain(settings.import_queue, handle_import)
     drain(settings.send_queue, handle_send)

@@ -29,6 +29,7 @@ from sending_helpers import (
 )
 
 from chalicelib import aws as aws_clients
+from chalicelib.config import Settings
 from chalicelib.handlers import handle_send, handle_ses_event
 from chalicelib.recipients.pseudonym import recipient_key
 from chalicelib.sending.ledger import Ledger
@@ -137,8 +138,15 @@ def drive(
     return dict(stats)
 
 
+@dataclasses.dataclass(frozen=True)
+class CampaignSettings(Settings):
+    """The deployment's settings plus the campaign a fault run sends for (test bookkeeping only)."""
+
+    campaign: str = ""
+
+
 def settings_campaign(settings: Any) -> str:
-    return settings.extra["campaign"]
+    return settings.campaign
 
 
 def setup(
@@ -146,7 +154,8 @@ def setup(
 ) -> tuple[Any, list[str], set[str], set[str]]:
     settings = aws["settings"]
     campaign = campaign_id(f"faults-{n}-{start}")
-    settings = dataclasses.replace(settings, max_send_rate=100.0, send_concurrency=2, extra={"campaign": campaign})
+    settings = CampaignSettings(**{**vars(settings), "max_send_rate": 100.0, "send_concurrency": 2,
+                                   "campaign": campaign})
     emails = people(n - rejected, start=start) + [f"reject{i}@example.se" for i in range(rejected)]
     random.Random(7).shuffle(emails)
     blocked = set(emails[:suppressed]) - {e for e in emails if e.startswith("reject")}
@@ -184,7 +193,7 @@ def test_2000_recipients_faults_and_crashes_with_ses_events_exactly_once(aws: di
 
     # The ledger agrees with what SES sent, entry by entry, and the counters with the ledger.
     ledger = Ledger(aws_clients.client("dynamodb"), settings.table)
-    campaign = settings.extra["campaign"]
+    campaign = settings.campaign
     entries = {e["key"]: e for e in ledger.entries(campaign)}
     by_key = {recipient_key(e, settings.hmac_key): e for e in emails}
     assert set(entries) == set(by_key)
@@ -227,7 +236,7 @@ def test_without_ses_events_a_crash_after_ses_accepted_means_at_most_one_extra_c
     crashed_keys = set(faulty.crashed_after)
     assert len(crashed_keys) == 2 and {by_key[k] for k in crashed_keys} == twice
     ledger = Ledger(aws_clients.client("dynamodb"), settings.table)
-    attempts = {e["key"]: e["attempts"] for e in ledger.entries(settings.extra["campaign"])}
+    attempts = {e["key"]: e["attempts"] for e in ledger.entries(settings.campaign)}
     assert {by_key[k] for k, a in attempts.items() if a >= 2} >= twice
     assert all(attempts[k] == 2 for k in crashed_keys)
 

@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 from typing import Any
 
 from chalicelib.config import Settings
-from chalicelib.content.model import Incident
 
 log = logging.getLogger("notis.import")
-
-
-@functools.cache
-def published_incidents() -> dict[str, Incident]:
-    from chalicelib.content.loader import load_incidents
-    from chalicelib.web.site import CONTENT_DIR
-
-    return {i.slug: i for i in load_incidents(CONTENT_DIR)}
 
 
 def handle_import(event: dict, settings: Settings, importer: Any = None) -> dict:
@@ -26,10 +16,11 @@ def handle_import(event: dict, settings: Settings, importer: Any = None) -> dict
     from chalicelib.campaigns.importer import Importer
     from chalicelib.campaigns.store import CampaignStore
     from chalicelib.campaigns.uploads import parse_message
+    from chalicelib.content.published import published_incidents
 
     importer = importer or Importer(
         s3=aws.client("s3"), sqs=aws.client("sqs"), store=CampaignStore(aws.client("dynamodb"), settings.table),
-        settings=settings, incidents=published_incidents(),
+        settings=settings, incidents=published_incidents(),  # shared with the page: parsed once per process
     )
     failures = []
     for record in event.get("Records") or []:

@@ -118,9 +118,10 @@ class Importer:
         code = exc.code if isinstance(exc, UnusableFile) else type(exc).__name__
         self.store.update(campaign_id, {"state": FAILED, "error": reason, "error_code": code,
                                         "failed_at": self._now()})
-        self._put(f"reports/{campaign_id}/summary.json", report.summary_json(self.store.get(campaign_id) or {}))
+        campaign = self.store.get(campaign_id) or {}
+        self._put(f"reports/{campaign_id}/summary.json", report.summary_json(campaign))
         log.warning("upload refused", extra={"campaign": campaign_id, "code": code})
-        return self.store.get(campaign_id) or {}
+        return campaign
 
     def _write_report(self, campaign_id: str, result: ImportResult) -> None:
         self._put(f"reports/{campaign_id}/rows.csv", report.rows_csv(result), "text/csv; charset=utf-8")

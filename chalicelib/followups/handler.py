@@ -51,7 +51,7 @@ def handle_tick(
 
     at = (now() if callable(now) else now) or datetime.now(UTC)
     if incidents is None:
-        from chalicelib.campaigns.handler import published_incidents
+        from chalicelib.content.published import published_incidents
 
         incidents = published_incidents()
     dynamodb = dynamodb or aws.client("dynamodb")

@@ -35,7 +35,6 @@ log = logging.getLogger("notis.followups")
 
 SEND_MARGIN_SECONDS = 3600.0  # on top of the time the queue needs at the SES rate (retries, a short outage)
 LEASE_SECONDS = 15 * 60.0  # longer than the tick function's 300 s timeout: a live start is never taken over
-GONE = ("NoSuchKey", "NoSuchVersion", "404", "NotFound")
 
 
 @dataclass(frozen=True)

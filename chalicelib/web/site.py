@@ -15,6 +15,7 @@ from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, Stric
 from chalicelib.content.loader import load_incidents
 from chalicelib.content.markdown import to_html
 from chalicelib.content.model import Incident
+from chalicelib.content.published import published_incidents
 from chalicelib.content.text import Text
 from chalicelib.web import atom, views
 from chalicelib.web.http import Page, Rendered, Request, respond
@@ -22,7 +23,6 @@ from chalicelib.web.negotiate import choose_language
 from chalicelib.web.strings import STRINGS, format_date, format_when
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
-CONTENT_DIR = PACKAGE_DIR / "incidents"
 TEMPLATE_DIR = PACKAGE_DIR / "templates"
 COMPILED_DIR = TEMPLATE_DIR / "_compiled"  # written by `make package` (notis_cli.precompile), not in git
 HTML = "text/html; charset=utf-8"
@@ -196,7 +196,7 @@ class Site:
 
 def load_site(content_dir: Path | None = None) -> Site:
     """Load and validate the packaged content; raises ContentError (a readable list) when it is invalid."""
-    incidents = load_incidents(content_dir or Path(os.environ.get("NOTIS_CONTENT_DIR") or CONTENT_DIR))
+    incidents = list(published_incidents().values()) if content_dir is None else load_incidents(content_dir)
     public_url = os.environ.get("NOTIS_PUBLIC_URL", "")
     if not public_url and incidents:
         first = incidents[0].page_url

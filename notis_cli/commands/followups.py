@@ -9,11 +9,9 @@ process instead (operators, and the local stack where schedules never fire).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from notis_cli.commands._common import describe_target
@@ -58,16 +56,16 @@ def _context(at: str | None) -> _View:
     from chalicelib.campaigns.store import CampaignStore
     from chalicelib.config import load_settings
     from chalicelib.content.loader import load_incidents
+    from chalicelib.content.published import content_dir
     from chalicelib.followups.markers import Markers
     from chalicelib.followups.schedule import first_sent_at, parse_time, plan
-    from chalicelib.web import CONTENT_DIR
 
     now = parse_time(at) if at else datetime.now(UTC)
     if now is None:
         raise SystemExit(f"notis: --at {at!r} is not a date and time with an offset, e.g. 2024-03-01T09:00+01:00")
     settings = load_settings()
     describe_target()
-    incidents = {i.slug: i for i in load_incidents(Path(os.environ.get("NOTIS_CONTENT_DIR") or CONTENT_DIR))}
+    incidents = {i.slug: i for i in load_incidents(content_dir())}
     campaigns = CampaignStore(aws.client("dynamodb"), settings.table).list()
     markers = Markers(aws.client("dynamodb"), settings.table).load(
         c["campaign"] for c in campaigns if first_sent_at(c))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -16,9 +15,9 @@ SAMPLE_TO = "anna.andersson@example.se"
 
 
 def _content_dir() -> Path:
-    import chalicelib
+    from chalicelib.content.published import content_dir
 
-    return Path(os.environ.get("NOTIS_CONTENT_DIR") or Path(chalicelib.__file__).parent / "incidents")
+    return content_dir()
 
 
 def register(sub: argparse._SubParsersAction) -> None:

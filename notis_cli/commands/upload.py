@@ -48,10 +48,10 @@ def run(args: argparse.Namespace) -> int:
 
 def _target_problem(incident_slug: str, audience: str) -> str:
     from chalicelib.content.loader import ContentError, load_incidents
-    from chalicelib.web.site import CONTENT_DIR
+    from chalicelib.content.published import content_dir
 
     try:
-        incidents = {i.slug: i for i in load_incidents(CONTENT_DIR)}
+        incidents = {i.slug: i for i in load_incidents(content_dir())}
     except ContentError as exc:
         return str(exc)
     incident = incidents.get(incident_slug)
