@@ -98,6 +98,9 @@ class Stack:
         if running and running.get("pid") != os.getpid():
             raise StackError(f"a local stack is already running (pid {running['pid']}, page {running.get('page')}); "
                              "stop it first, or set NOTIS_LOCAL_STATE to run a second one")
+        from notis_cli import contract
+
+        contract.install()  # as strict as the test suite: the AWS API reference's limits, not only moto's
         self._aws_environment()
         # The page first: it needs no AWS, only the names the app reads when imported, which the template gives.
         expected_env = _template_environment(self._account(), os.environ["AWS_REGION"])

@@ -14,6 +14,32 @@ settings.register_profile("notis", deadline=None)
 settings.load_profile("notis")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "raw_moto: run without the strict-AWS contract layer (to show what moto alone accepts)"
+    )
+    from notis_cli import contract
+
+    contract.install()  # now, so that clients made by module- or session-scoped fixtures are hooked too
+
+
+@pytest.fixture(autouse=True)
+def aws_contract(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every botocore client a test creates (chalicelib.aws.client, moto-backed or not) is held to the AWS API
+    reference by notis_cli.contract; `@pytest.mark.raw_moto` opts a test out."""
+    from notis_cli import contract
+
+    if request.node.get_closest_marker("raw_moto"):
+        contract.uninstall()
+        try:
+            yield
+        finally:
+            contract.install()
+        return
+    contract.install()
+    yield
+
+
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     """An in-process moto AWS provisioned from .chalice/resources.json, as the deployment defines it.
