@@ -5,7 +5,6 @@ Each handler imports what it needs when called, so the public page path never pa
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -14,6 +13,7 @@ from chalicelib.config import Settings
 
 POWERTOOLS_SERVICE = "notis-sender"  # must differ from the Chalice app name, or every line is logged twice
 DEFAULT_BUDGET_SECONDS = 240.0  # without remaining_ms: under the send function's 300 s timeout
+METRICS_NAMESPACE = "Notis"  # the SendingStopped alarm in .chalice/resources.json reads it
 
 # ---------------------------------------------------------------------------------------------------------------
 # send queue -> SES
@@ -45,17 +45,22 @@ def handle_send(
     """Send a batch of send-queue messages; return `batchItemFailures` naming only the unsettled messages.
 
     `remaining_ms` is the Lambda context's get_remaining_time_in_millis: no new send starts within a safety
-    margin of the timeout, and what is left comes back through the queue.
+    margin of the timeout, and what is left comes back through the queue. Messages are checked against their
+    campaign record first (gate.py); when sending stops (an account-wide SES refusal, a campaign-wide fault,
+    a sender address SES cannot take) the batch's campaigns are recorded as stopped and the alarm's metric
+    is emitted.
     """
     from aws_lambda_powertools import Logger
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
     from chalicelib import aws
+    from chalicelib.sending.gate import CampaignGate
     from chalicelib.sending.ledger import Ledger
     from chalicelib.sending.ratelimit import RateLimiter, per_invocation_rate
     from chalicelib.sending.worker import DEFAULT_LEASE_SECONDS, BadMessage, Worker, parse_job, pool_size_for
 
     logger = Logger(service=POWERTOOLS_SERVICE)
+    db = dynamodb or aws.client("dynamodb")
     records = event.get("Records") or []
     parsed: list[Any] = []
     for record in records:
@@ -64,19 +69,22 @@ def handle_send(
         except BadMessage as exc:
             logger.error("unreadable send message", extra={"message_id": record.get("messageId"), "error": str(exc)})
             parsed.append(exc)
+    gate = CampaignGate(db, settings.table)
+    parsed = _gated(parsed, gate, logger)
 
     rate = per_invocation_rate(settings.max_send_rate, settings.send_concurrency)
     budget = (remaining_ms() / 1000.0 - 15.0) if remaining_ms else DEFAULT_BUDGET_SECONDS
+    sender, misconfigured = _sender(settings)
     if render is None:
         from chalicelib.sending.render import mail_renderer
 
         render = mail_renderer(sender=settings.sender, reply_to=settings.reply_to)
     worker = Worker(
-        ledger or Ledger(dynamodb or aws.client("dynamodb"), settings.table),
+        ledger or Ledger(db, settings.table),
         ses or aws.client("sesv2"),
         render,
         RateLimiter(rate, clock=mono, sleep=sleep),
-        sender=settings.sender,
+        sender=sender,
         configuration_set=settings.configuration_set,
         deadline=mono() + max(0.0, budget),
         pool_size=pool_size or pool_size_for(rate),
@@ -85,23 +93,28 @@ def handle_send(
         now=now,
         mono=mono,
         sleep=sleep,
+        stopped=misconfigured,
     )
-    jobs = [p for p in parsed if not isinstance(p, Exception)]
+    jobs = [p for p in parsed if not isinstance(p, Exception | Dropped)]
     outcomes = iter(worker.process(jobs))
-    results = [p if isinstance(p, Exception) else next(outcomes) for p in parsed]
+    results = [p if isinstance(p, Exception | Dropped) else next(outcomes) for p in parsed]
+    if worker.stopped:
+        _stop_campaigns(gate, {j.campaign for j in jobs}, worker, now, logger)
     position = iter(range(len(records)))
 
     def record_handler(record: Any) -> None:
         result = results[next(position)]  # Powertools calls this once per record, in order
         if isinstance(result, Exception):
             raise result
+        if isinstance(result, Dropped):
+            return
         if not result.done:
             raise RuntimeError(f"{result.pending} recipient(s) not settled: {sorted(set(result.reasons))}")
 
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     response = process_partial_response(event=event, record_handler=record_handler, processor=processor)
     totals = {
-        k: sum(getattr(o, k) for o in results if not isinstance(o, Exception))
+        k: sum(getattr(o, k) for o in results if not isinstance(o, Exception | Dropped))
         for k in ("sent", "skipped", "failed", "suppressed", "expired", "pending")
     }
     logger.info(
@@ -110,11 +123,69 @@ def handle_send(
             **totals,
             "messages": len(records),
             "retry_messages": len(response["batchItemFailures"]),
+            "dropped_stopped": sum(1 for r in results if isinstance(r, Dropped)),
             "throttled": worker.stats.throttled,
-            "stopped": worker.stopped,
+            "stopped": worker.stop_code,
         },
     )
     return response
+
+
+class Dropped:
+    """A message of a stopped campaign: acknowledged, its recipients untouched (notis resume queues them)."""
+
+
+def _gated(parsed: list[Any], gate: Any, logger: Any) -> list[Any]:
+    """Each job checked against its campaign record: sendable, dropped (stopped) or refused (BadMessage)."""
+    from chalicelib.sending.gate import SENDABLE, STOPPED
+    from chalicelib.sending.worker import BadMessage
+
+    jobs = [p for p in parsed if not isinstance(p, Exception)]
+    states = gate.states(j.campaign for j in jobs) if jobs else {}
+    out: list[Any] = []
+    for p in parsed:
+        if isinstance(p, Exception):
+            out.append(p)
+            continue
+        state = states.get(p.campaign)
+        if state == STOPPED:
+            logger.info("message of a stopped campaign dropped", extra={"campaign": p.campaign})
+            out.append(Dropped())
+        elif state not in SENDABLE:
+            why = "has no campaign record" if state is None else f"names a campaign that is {state}"
+            logger.error("send message refused", extra={"campaign": p.campaign[:40], "error": why})
+            out.append(BadMessage(f"the message {why}"))
+        else:
+            out.append(p)
+    return out
+
+
+def _sender(settings: Settings) -> tuple[str, str]:
+    """(From as SES takes it, "") or ("", why sending cannot start): checked once, before any claim."""
+    from chalicelib.mail.mime import sender_address
+
+    try:
+        if settings.reply_to:
+            sender_address(settings.reply_to, "reply-to")
+        return sender_address(settings.sender), ""
+    except ValueError as exc:
+        return "", f"the configured sender (SenderAddress / NOTIS_SENDER or the reply-to) is unusable: {exc}"
+
+
+def _stop_campaigns(gate: Any, campaigns: set[str], worker: Any, now: Callable[[], float], logger: Any) -> None:
+    """Record every campaign of the batch as stopped with the reason; count each stop for the alarm."""
+    from datetime import UTC, datetime
+
+    from aws_lambda_powertools import Metrics
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    at = datetime.fromtimestamp(now(), UTC).isoformat(timespec="seconds")
+    metrics = Metrics(namespace=METRICS_NAMESPACE, service=POWERTOOLS_SERVICE)
+    for campaign in sorted(campaigns):
+        if gate.stop(campaign, reason=worker.stopped, code=worker.stop_code or "stopped", now=at):
+            logger.error("campaign stopped", extra={"campaign": campaign, "code": worker.stop_code})
+            metrics.add_metric(name="SendingStopped", unit=MetricUnit.Count, value=1)
+    metrics.flush_metrics()
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -128,11 +199,6 @@ SES_DETAIL_TYPES = {
     "Email Rejected": "Reject",
     "Email Delivery Delayed": "DeliveryDelay",
 }
-# `<incident>.<audience>.notice|f-<id>|u-<id>` (docs/internals.md), or a bare campaign id.
-SEND_ID_RE = re.compile(
-    r"^(c[0-9a-f]{20}(\.[A-Za-z0-9_-]{1,100})?|[a-z0-9-]{1,63}\.[a-z0-9-]{1,63}\.(notice|[fu]-[a-z0-9-]{1,63}))$"
-)
-KEY_RE = re.compile(r"^[0-9a-f]{16,128}$")
 
 
 def _tag(tags: Any, name: str) -> str | None:
@@ -154,6 +220,7 @@ def handle_ses_event(
 
     from chalicelib import aws
     from chalicelib.sending import ledger as L
+    from chalicelib.sending.ids import KEY_RE, send_id_from_tag
 
     logger = Logger(service=POWERTOOLS_SERVICE)
     detail = event.get("detail") if isinstance(event, dict) else None
@@ -162,11 +229,12 @@ def handle_ses_event(
         return
     kind = detail.get("eventType") or detail.get("notificationType") or SES_DETAIL_TYPES.get(event.get("detail-type"))
     mail = detail.get("mail") if isinstance(detail.get("mail"), dict) else {}
-    send_id, key = _tag(mail.get("tags"), "notis_send"), _tag(mail.get("tags"), "notis_key")
+    send_id = send_id_from_tag(_tag(mail.get("tags"), "notis_send") or "")
+    key = _tag(mail.get("tags"), "notis_key")
     if kind not in SES_DETAIL_TYPES.values():
         logger.info("SES event type not handled", extra={"event_type": str(kind)[:40]})
         return
-    if not send_id or not key or not SEND_ID_RE.match(send_id) or not KEY_RE.match(key):
+    if not send_id or not key or not KEY_RE.match(key):
         logger.warning("SES event without notis tags ignored", extra={"event_type": kind})
         return
 

@@ -14,6 +14,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from chalicelib.recipients.pseudonym import recipient_key
+from chalicelib.sending.ids import send_id_from_tag, tag_value
 
 
 def campaign_id(seed: str = "test") -> str:
@@ -24,10 +25,33 @@ def people(n: int, *, start: int = 0, domain: str = "example.se") -> list[str]:
     return [f"person{i:05d}@{domain}" for i in range(start, start + n)]
 
 
+def open_campaign(campaign: str, state: str = "queued") -> None:
+    """The campaign record the importer writes before it queues anything (the sender refuses messages of a
+    campaign without one); in the table NOTIS_TABLE of the running moto, kept if it exists."""
+    import os
+
+    from chalicelib import aws as aws_clients
+
+    db = aws_clients.client("dynamodb")
+    try:
+        db.put_item(
+            TableName=os.environ.get("NOTIS_TABLE", "notis"),
+            Item={"pk": {"S": f"campaign#{campaign}"}, "sk": {"S": "meta"}, "campaign": {"S": campaign},
+                  "state": {"S": state}, "incident": {"S": "korkortsportalen-2024"}, "audience": {"S": "customers"}},
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+    except db.exceptions.ConditionalCheckFailedException:
+        pass
+
+
 def send_bodies(
-    emails: list[str], campaign: str, hmac_key: bytes, *, per_message: int = 50, send_id: str | None = None
+    emails: list[str], campaign: str, hmac_key: bytes, *, per_message: int = 50, send_id: str | None = None,
+    record: bool = True,
 ) -> list[str]:
-    """Send-queue message bodies in the format of docs/internals.md."""
+    """Send-queue message bodies in the format of docs/internals.md; like the importer, it first writes the
+    campaign record (`record=False`: messages of a campaign that does not exist)."""
+    if record:
+        open_campaign(campaign)
     bodies = []
     for start in range(0, len(emails), per_message):
         chunk = emails[start : start + per_message]
@@ -128,7 +152,8 @@ class FaultySES:
         out = self.real.send_email(**kwargs)
         tags = {t["Name"]: t["Value"] for t in kwargs.get("EmailTags", [])}
         with self._lock:
-            self.accepted.append((tags.get("notis_send", ""), tags.get("notis_key", ""), out["MessageId"]))
+            self.accepted.append((send_id_from_tag(tags.get("notis_send", "")) or "", tags.get("notis_key", ""),
+                                  out["MessageId"]))
         if action == "crash-after":
             self.injected["crash-after"] += 1
             self.crashed_after.append(tags.get("notis_key", ""))
@@ -194,7 +219,7 @@ def ses_event(kind: str, send_id: str, key: str, message_id: str = "mid", **deta
                 "source": "notis@example.org",
                 "messageId": message_id,
                 "destination": ["someone@example.se"],
-                "tags": {"notis_send": [send_id], "notis_key": [key], "ses:configuration-set": ["notis"]},
+                "tags": {"notis_send": [tag_value(send_id)], "notis_key": [key], "ses:configuration-set": ["notis"]},
             },
             **detail,
         },

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from chalicelib.content.loader import load_incidents
 from chalicelib.content.model import Incident
 from chalicelib.mail import Composed, MailSpec, build_mime, compose
+from chalicelib.mail.mime import sender_address
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "https://incident.korkortsportalen.example/incidents/korkortsportalen-2024"
@@ -181,7 +182,8 @@ def test_ses_v2_accepts_the_raw_message_and_it_arrives_intact(
         aws.client("sesv2").create_email_identity(EmailIdentity="korkortsportalen.example")
         raw = build_mime(mail(incident), sender=SENDER, to="anna@example.se")
         sent = aws.client("sesv2").send_email(
-            FromEmailAddress=SENDER, Destination={"ToAddresses": ["anna@example.se"]}, Content={"Raw": {"Data": raw}}
+            FromEmailAddress=sender_address(SENDER), Destination={"ToAddresses": ["anna@example.se"]},
+            Content={"Raw": {"Data": raw}},
         )
         assert sent["MessageId"]
         stored = ses_backends[DEFAULT_ACCOUNT_ID]["eu-north-1"].sent_messages
@@ -190,3 +192,30 @@ def test_ses_v2_accepts_the_raw_message_and_it_arrives_intact(
         assert message["Subject"] == "Viktig information: Intrång i webbshoppen på Körkortsportalen"
         assert "&lt;script&gt;" in message.get_body(("html",)).get_content()
     aws.reset_clients()
+
+
+@pytest.mark.parametrize(
+    ("configured", "display"),
+    [
+        ("Körkortsportalen Service AB. <notice@korkortsportalen.example>", "Körkortsportalen Service AB."),
+        ("Kundtjänst, Körkortsportalen <notice@korkortsportalen.example>", "Kundtjänst, Körkortsportalen"),
+        ('"Support \\"K\\" AB" <notice@korkortsportalen.example>', 'Support "K" AB'),
+        ("Service AB. <notice@korkortsportalen.example>", "Service AB."),
+        ("notice@korkortsportalen.example", ""),
+    ],
+)
+def test_any_display_name_staff_write_is_formatted_for_ses_and_reads_back(configured: str, display: str) -> None:
+    """SES wants FromEmailAddress in 7-bit ASCII with the name RFC 2047-encoded; the header reads back the same."""
+    from email.headerregistry import HeaderRegistry
+
+    formatted = sender_address(configured)
+    assert formatted.isascii() and "\n" not in formatted
+    (address,) = HeaderRegistry()("From", formatted).addresses
+    assert (address.display_name, address.addr_spec) == (display, "notice@korkortsportalen.example")
+
+
+@pytest.mark.parametrize("configured", ["", "Anna <a@x.se>, Bo <b@x.se>", "nobody", "Name <a@x.se>\r\nBcc: x@y.se",
+                                        "Åsa <åsa@x.se>"])
+def test_a_sender_ses_cannot_take_is_refused_in_words(configured: str) -> None:
+    with pytest.raises(ValueError, match="sender address"):
+        sender_address(configured)

@@ -23,6 +23,7 @@ from sending_helpers import (
 )
 
 from chalicelib import aws as aws_clients
+from chalicelib.campaigns.store import CampaignStore
 from chalicelib.handlers import handle_send, handle_ses_event
 from chalicelib.recipients.pseudonym import recipient_key
 from chalicelib.sending.ledger import Ledger
@@ -48,6 +49,16 @@ def _ledger(aws: dict[str, Any]) -> Ledger:
 
 def _key(aws: dict[str, Any], email: str) -> str:
     return recipient_key(email, aws["settings"].hmac_key)
+
+
+def _campaign(aws: dict[str, Any], cid: str) -> dict[str, Any]:
+    return CampaignStore(aws_clients.client("dynamodb"), aws["settings"].table).get(cid) or {}
+
+
+def _resume(aws: dict[str, Any], cid: str) -> None:
+    """What `notis resume` does to the record (the importer then queues the same recipients again)."""
+    assert CampaignStore(aws_clients.client("dynamodb"), aws["settings"].table).update(
+        cid, {"state": "queued"}, expect_state="stopped")
 
 
 def test_batch_item_failures_name_exactly_the_unsettled_messages(aws: dict[str, Any]) -> None:
@@ -85,7 +96,7 @@ def test_every_message_failing_still_returns_failures_rather_than_raising(aws: d
     assert response == {"batchItemFailures": [{"itemIdentifier": "x"}, {"itemIdentifier": "y"}]}
 
 
-def test_permanent_error_marks_failed_joins_letters_and_is_never_retried(aws: dict[str, Any]) -> None:
+def test_a_refusal_beside_accepted_mail_is_that_persons_letter_and_never_retried(aws: dict[str, Any]) -> None:
     cid = campaign_id("permanent")
     emails = ["ok1@example.se", "refused@example.se", "ok2@example.se"]
     real = aws_clients.client("sesv2")
@@ -105,7 +116,7 @@ def test_permanent_error_marks_failed_joins_letters_and_is_never_retried(aws: di
     assert seen.count("refused@example.se") == 1
     assert set(sent_per_address()) == {"ok1@example.se", "ok2@example.se"}
     entry = _ledger(aws).get(cid, _key(aws, "refused@example.se"))
-    assert entry["state"] == "failed" and entry["reason"].startswith("MessageRejected")
+    assert entry["state"] == "failed" and entry["reason"] == "refused by SES (MessageRejected)"
     counters = _ledger(aws).counters(cid)
     assert counters["failed"] == 1 and counters["mail_letters"] == 1 and counters["sent"] == 2
 
@@ -131,7 +142,12 @@ def test_account_suspended_stops_everything_and_marks_nobody(aws: dict[str, Any]
     assert {f["itemIdentifier"] for f in response["batchItemFailures"]} == {"m1", "m2", "m3"}
     assert suspended.calls <= 8  # stopped after the first answers (the threads already in flight), not 120 calls
     assert not any(e["state"] == "failed" for e in _ledger(aws).entries(cid))
-    # Once the account is fine again, the same messages send everyone: the claims were given back.
+    stopped = _campaign(aws, cid)
+    assert stopped["state"] == "stopped" and stopped["stop_reason"] == "SES has suspended sending for this AWS account"
+    assert _send(aws, event) == {"batchItemFailures": []}, "a stopped campaign's messages are dropped"
+    assert len(sent_per_address()) == 0
+    # Once the account is fine again, resuming sends everyone: the claims were given back.
+    _resume(aws, cid)
     assert _send(aws, event) == {"batchItemFailures": []}
     assert len(sent_per_address()) == 120
 
@@ -310,5 +326,7 @@ def test_ses_sandbox_rejections_stop_sending_instead_of_filing_everyone_as_a_let
     response = _send(aws, event, ses=sandbox)
     assert response == {"batchItemFailures": [{"itemIdentifier": "m1"}]}
     assert not any(e["state"] == "failed" for e in _ledger(aws).entries(cid))
+    assert "sandbox" in _campaign(aws, cid)["stop_reason"]
+    _resume(aws, cid)
     assert _send(aws, event) == {"batchItemFailures": []}, "production access granted: everyone is mailed"
     assert len(sent_per_address()) == 30

@@ -1,5 +1,6 @@
-"""What retrying cannot fix and what must not go out late: a permanent rendering error puts the person on the
-letter list (not in the DLQ), and a follow-up or update message past its `not_after` mails nobody."""
+"""What retrying cannot fix and what must not go out late: content that cannot render stops the campaign and
+fails nobody, an address that cannot be put in a message is that person's letter, and a follow-up or update
+message past its `not_after` mails nobody."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from chalicelib.followups.schedule import UPDATE_NOT_AFTER_HOURS
 from chalicelib.followups.starter import send_not_after
 from chalicelib.handlers import handle_send
 from chalicelib.recipients.pseudonym import recipient_key
+from chalicelib.sending.gate import CampaignGate
 from chalicelib.sending.ledger import Ledger
 from chalicelib.sending.worker import BadMessage, parse_job
 from notis_cli.main import main
@@ -45,26 +47,28 @@ def _with(body: str, **fields: Any) -> str:
 
 
 @pytest.mark.parametrize(
-    ("fields", "emails", "reason"),
-    [
-        ({"template": "finnsinte"}, ["anna@example.se", "bo@example.se"], "no e-mail template"),
-        ({"template": "update", "update_id": "finns-inte"}, ["anna@example.se"], "has no update"),
-    ],
+    "fields",
+    [{"template": "finnsinte"}, {"template": "update", "update_id": "finns-inte"}],
 )
-def test_a_template_that_cannot_render_marks_failed_and_joins_the_letter_list(
-    aws: dict[str, Any], fields: dict[str, Any], emails: list[str], reason: str
+def test_content_that_cannot_render_fails_nobody_and_stops_the_campaign(
+    aws: dict[str, Any], fields: dict[str, Any]
 ) -> None:
+    """Our own render error is never the reader's fault: no letter, nobody settled, the campaign stops."""
     cid = campaign_id("render")
+    emails = ["anna@example.se", "bo@example.se", "cecilia@example.se", "david@example.se"]
     bodies = [_with(b, **fields) for b in send_bodies(emails, cid, aws["settings"].hmac_key)]
     clock = FakeClock()
-    assert _send(aws, bodies, clock) == {"batchItemFailures": []}, "not retried, so never in the DLQ"
-    assert _send(aws, bodies, clock) == {"batchItemFailures": []}
+    assert _send(aws, bodies, clock, ids=["m"]) == {"batchItemFailures": [{"itemIdentifier": "m"}]}
     assert sent_per_address() == {}
     for email in emails:
         entry = _ledger(aws).get(cid, recipient_key(email, aws["settings"].hmac_key))
-        assert entry["state"] == "failed" and reason in entry["reason"] and "@" not in entry["reason"]
-    counters = _ledger(aws).counters(cid)
-    assert counters["failed"] == len(emails) and counters["mail_letters"] == len(emails)
+        assert entry is None or (entry["state"] == "claimed" and entry["lease_until"] == 0)
+    campaign = CampaignGate(aws_clients.client("dynamodb"), aws["settings"].table)
+    assert campaign.states([cid]) == {cid: "stopped"}
+    assert "failed" not in _ledger(aws).counters(cid)
+    # The redelivered message of a stopped campaign is dropped (acknowledged), its people left claimable.
+    assert _send(aws, bodies, clock, ids=["m"]) == {"batchItemFailures": []}
+    assert sent_per_address() == {}
 
 
 def test_an_address_the_mime_builder_refuses_is_a_letter_and_the_rest_are_mailed(aws: dict[str, Any]) -> None:
@@ -77,6 +81,7 @@ def test_an_address_the_mime_builder_refuses_is_a_letter_and_the_rest_are_mailed
     assert sent_per_address() == {"anna@example.se": 1}
     entry = _ledger(aws).get(cid, "ab" * 32)
     assert entry["state"] == "failed" and "line break" in entry["reason"] and "@" not in entry["reason"]
+    assert _ledger(aws).counters(cid)["mail_letters"] == 1
 
 
 def test_other_render_errors_are_retried_not_failed(aws: dict[str, Any]) -> None:
@@ -165,12 +170,12 @@ def test_a_big_send_started_inside_the_guard_is_not_cut_off_and_by_hand_starts_g
 @given(st.one_of(st.text(max_size=5), st.booleans(), st.lists(st.integers(), max_size=2),
                  st.just(float("inf")), st.just(float("nan")), st.dictionaries(st.text(max_size=2), st.integers())))
 def test_a_not_after_that_is_not_a_number_is_refused_by_name(value: Any) -> None:
-    [body] = send_bodies(["anna@example.se"], campaign_id("x"), b"k")
+    [body] = send_bodies(["anna@example.se"], campaign_id("x"), b"k", record=False)
     with pytest.raises(BadMessage, match="not_after"):
         parse_job(_with(body, not_after=value))
 
 
 @given(st.one_of(st.integers(min_value=0, max_value=2**40), st.floats(min_value=0, max_value=2e12)))
 def test_a_numeric_not_after_is_read(value: float) -> None:
-    [body] = send_bodies(["anna@example.se"], campaign_id("x"), b"k")
+    [body] = send_bodies(["anna@example.se"], campaign_id("x"), b"k", record=False)
     assert parse_job(_with(body, not_after=value)).not_after == float(value)

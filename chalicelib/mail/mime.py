@@ -11,13 +11,21 @@ import functools
 import re
 import secrets
 from datetime import UTC, datetime
-from email import policy
 from email.header import Header
+from email.headerregistry import Address
 from email.utils import format_datetime, formataddr, make_msgid
 
 from chalicelib.mail.render import Composed
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]")
+
+
+class AddressError(ValueError):
+    """An address that cannot be put in a message; `role` says whose (recipient, sender, reply-to)."""
+
+    def __init__(self, message: str, role: str):
+        super().__init__(message)
+        self.role = role
 
 
 def build_mime(
@@ -88,6 +96,9 @@ def _encoded_word(text: str) -> str:
 
 
 _SIMPLE_ADDRESS = re.compile(r"^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})+$")
+# `Name <addr>` as staff write it: everything before the one angle-bracketed address is the display name,
+# so a comma or a full stop in it needs no quoting (RFC 5322 would read `A, B <x@y>` as two addresses).
+_NAMED = re.compile(r"^\s*(?P<name>[^<>]*?)\s*<(?P<addr>[^<>]+)>\s*$")
 
 
 def _recipient(value: str) -> str:
@@ -97,10 +108,31 @@ def _recipient(value: str) -> str:
     return _address(value, "recipient")
 
 
+def ascii_address(value: str) -> str:
+    """The bare address in 7-bit ASCII, as SES v2 wants it in `Destination`: an IDN domain as punycode.
+
+    ValueError for an address SES cannot take at all (a non-ASCII local part: SES has no SMTPUTF8).
+    """
+    if isinstance(value, str) and len(value) <= 254 and _SIMPLE_ADDRESS.match(value):
+        return value
+    _, local, domain = _parts(value, "recipient")
+    return f"{local}@{domain}"
+
+
 @functools.lru_cache(maxsize=16)
+def sender_address(value: str, role: str = "sender") -> str:
+    """A configured From or Reply-To, formatted by the standard library (`email.utils.formataddr`): a name
+    with a comma, a full stop or quotes is quoted, a non-ASCII name is an RFC 2047 encoded word (SES's
+    `FromEmailAddress` requires exactly that), the domain is punycode. One line: SES takes it as it is."""
+    display, local, domain = _parts(value, role)
+    return formataddr((display, f"{local}@{domain}"), charset="utf-8") if display else f"{local}@{domain}"
+
+
 def _configured_address(value: str, role: str) -> str:
-    """Sender and reply-to come from settings and repeat in every message: check them once."""
-    return _address(value, role)
+    """Sender and reply-to as a header line, folded when long (lines stay under 78 characters)."""
+    formatted = sender_address(value, role)
+    name, _, addr = formatted.rpartition(" <")
+    return f"{name}\r\n <{addr}" if name and len(formatted) > 70 else formatted
 
 
 def _header_text(value: str) -> str:
@@ -111,26 +143,35 @@ def _header_text(value: str) -> str:
 
 def _address(value: str, role: str) -> str:
     """One address, `a@b.example` or `Name <a@b.example>`; anything that could add a header is refused."""
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"the {role} address is empty")
-    if _CONTROL.search(value):
-        raise ValueError(f"the {role} address contains a line break or control character")
-    try:
-        header = policy.default.header_factory("To", value)
-        found = header.addresses
-    except Exception as exc:  # the stdlib parser raises IndexError and others on some malformed input
-        raise ValueError(f"the {role} address is not a single e-mail address") from exc
-    if len(found) != 1 or header.defects or not found[0].username or not found[0].domain:
-        raise ValueError(f"the {role} address is not a single e-mail address")
-    display, local, domain = found[0].display_name, found[0].username, found[0].domain
-    try:
-        domain = domain.encode("idna").decode("ascii")
-    except UnicodeError as exc:
-        raise ValueError(f"the {role} address has an invalid domain") from exc
-    if not local.isascii():
-        raise ValueError(f"the {role} address has a non-ASCII local part (SMTPUTF8 is not supported)")
+    display, local, domain = _parts(value, role)
     if not display:
         return f"{local}@{domain}"
     formatted = formataddr((display, f"{local}@{domain}"), charset="utf-8")  # RFC 2047 for a non-ASCII name
     name, _, addr = formatted.rpartition(" <")
     return f"{name}\r\n <{addr}" if len(formatted) > 70 else formatted  # folded: lines stay under 78
+
+
+def _parts(value: str, role: str) -> tuple[str, str, str]:
+    """(display name, ASCII local part, punycode domain) of one address, or ValueError in plain words."""
+    if not isinstance(value, str) or not value.strip():
+        raise AddressError(f"the {role} address is empty", role)
+    if _CONTROL.search(value):
+        raise AddressError(f"the {role} address contains a line break or control character", role)
+    named = _NAMED.match(value)
+    display, spec = (named["name"].strip(), named["addr"].strip()) if named else ("", value.strip())
+    if len(display) >= 2 and display[0] == display[-1] == '"':
+        display = display[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+    try:
+        address = Address(addr_spec=spec)
+    except Exception as exc:  # the stdlib parser raises ValueError, IndexError and others on malformed input
+        raise AddressError(f"the {role} address is not a single e-mail address", role) from exc
+    local, domain = address.username, address.domain
+    if not local or not domain or "." not in domain:
+        raise AddressError(f"the {role} address is not a single e-mail address", role)
+    if not local.isascii():
+        raise AddressError(f"the {role} address has a non-ASCII local part (SES cannot send to it)", role)
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise AddressError(f"the {role} address has an invalid domain", role) from exc
+    return display, local, domain

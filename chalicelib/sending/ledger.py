@@ -176,8 +176,9 @@ class Ledger:
     def mark_suppressed(
         self, send_id: str, key: str, *, reason: str, now: float, expires_at: int, campaign: str = ""
     ) -> bool:
-        """A suppressed address gets no mail: record it once (a bounce also means a letter)."""
-        counters = {"suppressed": 1} | ({"mail_letters": 1} if reason == "bounce" else {})
+        """A suppressed address gets no mail: record it once. Bounced or complained, the person still must be
+        told (a breach notice is a legal duty, not marketing): the notice goes by letter."""
+        counters = {"suppressed": 1} | ({"mail_letters": 1} if reason in ("bounce", "complaint") else {})
         return self._settle_unsent(send_id, key, SUPPRESSED, {"reason": reason}, now=now, expires_at=expires_at,
                                    campaign=campaign, counters=counters)
 

@@ -3,11 +3,17 @@
 - transient (throttling: v2 TooManyRequestsException / HTTP 429, v1 Throttling; 5xx; a connection that was
   never made): SES did not take the message, so it is retried here with exponential backoff and full jitter
   until the invocation's deadline;
-- permanent for this recipient (MessageRejected, an invalid address): never retried, the person gets a letter;
 - account-wide (account suspended, sending paused, MAIL FROM domain not verified, daily quota used up,
-  configuration set missing, access denied): stop sending altogether, mark nobody failed;
+  configuration set missing, access denied, the SES sandbox): stop sending altogether, mark nobody failed;
+- suspect (BadRequestException, MessageRejected, InvalidParameterValue, any refusal we do not know): SendEmail
+  names no recipient-only error, and these same codes come back for a bad tag, a malformed sender or a
+  refused configuration, which hit every recipient alike. So a suspect refusal fails nobody by itself: the
+  worker holds the claim and decides per batch (worker.py: a few distinct recipients refused and none
+  accepted is the campaign's fault and stops it; refusals beside accepted mail are about those people);
 - unknown outcome (the request went out but no answer came back: read timeout, connection dropped): SES may
   have accepted it, so it is *not* retried here; the ledger's lease decides (see worker.py).
+
+SES's error messages are never kept: they can quote the address. The plain words of `REASONS` are.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ THROTTLING_CODES = frozenset(
 TRANSIENT_CODES = THROTTLING_CODES | frozenset(
     {"InternalFailure", "InternalServerError", "ServiceUnavailable", "ServiceUnavailableException"}
 )
-RECIPIENT_CODES = frozenset({"MessageRejected", "InvalidParameterValue", "BadRequestException"})
+SUSPECT_CODES = frozenset({"MessageRejected", "InvalidParameterValue", "BadRequestException"})
 ACCOUNT_REJECTIONS = re.compile(r"not verified|sandbox", re.IGNORECASE)
 ACCOUNT_CODES = frozenset(
     {
@@ -44,14 +50,36 @@ ACCOUNT_CODES = frozenset(
 )
 
 
-class SendError(Exception):
-    """SES did not send; `kind` says what to do: transient, recipient, account or unknown."""
+SANDBOX = "MessageRejected: not verified"
+# What staff read in `notis status` when sending stops: the cause in plain words, never SES's own message.
+REASONS = {
+    "AccountSuspendedException": "SES has suspended sending for this AWS account",
+    "AccountSendingPausedException": "sending is paused for this AWS account in SES",
+    "SendingPausedException": "sending is paused for this AWS account in SES",
+    "ConfigurationSetSendingPausedException": "sending is paused for the SES configuration set",
+    "MailFromDomainNotVerifiedException": "the MAIL FROM domain is not verified in SES",
+    "MailFromDomainNotVerified": "the MAIL FROM domain is not verified in SES",
+    "LimitExceededException": "the SES sending quota for the last 24 hours is used up",
+    "NotFoundException": "SES does not know the configuration set the sender names",
+    "ConfigurationSetDoesNotExist": "SES does not know the configuration set the sender names",
+    "AccessDeniedException": "the sender function is not allowed to send with SES (IAM)",
+    "AccessDenied": "the sender function is not allowed to send with SES (IAM)",
+    SANDBOX: "SES refuses: the sender identity is not verified, or the account is still in the SES sandbox",
+}
 
-    def __init__(self, kind: str, code: str, message: str = ""):
+
+def plain_reason(code: str) -> str:
+    """The stop reason staff read for an account-wide SES error code."""
+    return REASONS.get(code, f"SES refused to send ({code})")
+
+
+class SendError(Exception):
+    """SES did not send; `kind` says what to do: transient, suspect, account or unknown."""
+
+    def __init__(self, kind: str, code: str):
         super().__init__(f"{kind}: {code}")
         self.kind = kind
         self.code = code
-        self.detail = message[:200]
 
 
 def classify(exc: Exception) -> SendError:
@@ -76,22 +104,17 @@ def classify(exc: Exception) -> SendError:
             # The SES sandbox ("Email address is not verified") or an unverified sender refuses every
             # recipient alike: stop, mark nobody failed, so the list still goes out once production access
             # is granted (otherwise everyone would be settled as a letter and never mailed).
-            return SendError("account", "MessageRejected: not verified (SES sandbox or sender identity)")
-        if code in RECIPIENT_CODES:
-            return SendError("recipient", code, without_addresses(str(error.get("Message", ""))))
+            return SendError("account", SANDBOX)
+        if code in SUSPECT_CODES:
+            return SendError("suspect", code)
         if code in TRANSIENT_CODES or status >= 500:
             return SendError("transient", code or str(status))
-        return SendError("account", code or str(status))  # an unknown refusal: stop rather than mark people
+        return SendError("suspect", code or str(status))  # an unknown refusal: never a person's failure alone
     if isinstance(exc, (EndpointConnectionError, ConnectTimeoutError)):
         return SendError("transient", type(exc).__name__)
     if isinstance(exc, (ReadTimeoutError, ConnectionClosedError)):
         return SendError("unknown", type(exc).__name__)
     return SendError("unknown", type(exc).__name__)
-
-
-def without_addresses(message: str) -> str:
-    """SES error messages can contain the address; keep only words without '@'."""
-    return " ".join(w for w in message.split() if "@" not in w)[:200]
 
 
 @dataclass(frozen=True)
@@ -109,12 +132,20 @@ class Retry:
 def build_request(
     raw: bytes, *, sender: str, to: str, send_id: str, key: str, configuration_set: str = ""
 ) -> dict[str, Any]:
-    """The SendEmail arguments: raw content, tags that bring SES events back to the ledger entry."""
+    """The SendEmail arguments: raw content, tags that bring SES events back to the ledger entry.
+
+    `sender` is the formatted From (mime.sender_address: RFC 2047 for a non-ASCII name, as SES requires) and
+    `to` goes into Destination, which SES wants in 7-bit ASCII: an IDN domain is sent as punycode
+    (mime.ascii_address); the To header inside the raw message says the same.
+    """
+    from chalicelib.mail.mime import ascii_address
+    from chalicelib.sending.ids import tag_value
+
     request: dict[str, Any] = {
         "FromEmailAddress": sender,
-        "Destination": {"ToAddresses": [to]},
+        "Destination": {"ToAddresses": [ascii_address(to)]},
         "Content": {"Raw": {"Data": raw}},
-        "EmailTags": [{"Name": "notis_send", "Value": send_id}, {"Name": "notis_key", "Value": key}],
+        "EmailTags": [{"Name": "notis_send", "Value": tag_value(send_id)}, {"Name": "notis_key", "Value": key}],
     }
     if configuration_set:
         request["ConfigurationSetName"] = configuration_set

@@ -15,7 +15,8 @@ from typing import Any
 
 ACCEPTED = ("sent", "delivered", "bounced", "complained")  # SES took the message
 RATE_WINDOW = 60.0
-NOT_QUEUED = frozenset({"importing", "held", "approved", "failed"})  # stored states: nothing on the send queue
+# stored states with nothing on the send queue (a stopped campaign's messages are dropped until `notis resume`)
+NOT_QUEUED = frozenset({"importing", "held", "approved", "failed", "stopped"})
 
 _RESULT_STATES = (*ACCEPTED, "failed", "suppressed", "expired")
 
@@ -37,7 +38,7 @@ class SendStatus:
     suppressed: int  # not mailed: bounced or complained before (also when an earlier campaign found it so)
     already_notified: int  # settled by an earlier campaign of the same incident and audience
     expired: int  # not mailed: the message came after its not_after
-    letters: int  # import letters + failed + bounced + suppressed after a bounce
+    letters: int  # import letters + failed + bounced + suppressed after a bounce or a complaint
     in_flight: int  # claimed right now
     rate: float  # e-mails per second over the last minute
     time_left: float | None  # seconds, at the current rate (or the configured one when idle)
@@ -87,6 +88,8 @@ def needs_letter(entry: dict[str, Any]) -> str | None:
         return "e-mail bounced (" + str(entry.get("bounce_type") or "unknown") + ")"
     if state == "suppressed" and entry.get("reason") == "bounce":
         return "address bounced earlier"
+    if state == "suppressed" and entry.get("reason") == "complaint":
+        return "marked an earlier notice as spam: no more e-mail to this address"
     return None
 
 

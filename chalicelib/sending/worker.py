@@ -29,9 +29,23 @@ Two more ways a recipient is settled without a send:
 - A follow-up or update message carries `not_after` (epoch seconds, docs/internals.md): once that has passed
   (a message redriven from the DLQ days later, a queue that stood still during an outage) its recipients are
   recorded `expired` and nobody is mailed: a stale notice is worse than none, and staff see it in the status.
-- Rendering that fails with ValueError (chalicelib.mail's MailError: unknown template or update; an address
-  build_mime refuses) cannot be fixed by retrying: the recipient is marked failed with the reason and joins
-  the letter list. Any other render error (a bug, content missing) gives the claim back and is retried.
+- SES refuses this one address (a "suspect" refusal, ses.py) while it accepts others of the same campaign:
+  the recipient is marked failed and joins the letter list.
+
+A fault that is not about one person never fails that person
+-------------------------------------------------------------
+SES answers a bad tag, a malformed sender or a refused configuration with the same codes it uses for a bad
+address, and our own render error is never the reader's fault. So:
+
+- an account-wide refusal (ses.py) stops this invocation at once;
+- a suspect refusal keeps its claim until the batch is done; when `STOP_AFTER` distinct recipients of a
+  campaign are refused and none is accepted (in this batch or before, by the campaign's counters), the fault
+  is the campaign's: sending stops and every held claim is given back;
+- a render error gives the claim back at once, and `STOP_AFTER` of them on distinct recipients with nothing
+  rendered stop sending too.
+
+`stopped` then names the reason; the handler records the campaign as stopped (gate.py) and raises the alarm,
+and `notis resume` queues the unsent again once the cause is fixed. Nobody was marked failed for it.
 
 Messages whose recipients are not all settled (claim held elsewhere, transient failure past the deadline,
 account stopped) are reported back as batch item failures so SQS delivers them again; already settled
@@ -51,14 +65,17 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from chalicelib.mail.mime import AddressError
 from chalicelib.sending import ledger as L
+from chalicelib.sending.ids import KEY_RE, SEND_ID_RE
 from chalicelib.sending.ratelimit import RateLimiter
-from chalicelib.sending.ses import Retry, SendError, build_request, send, without_addresses
+from chalicelib.sending.ses import Retry, SendError, build_request, plain_reason, send
 
 log = logging.getLogger("notis.sending")
 
 MAX_RECIPIENTS = 50
 DEFAULT_LEASE_SECONDS = 20 * 60.0
+STOP_AFTER = 3  # distinct recipients refused alike, and nobody accepted: the campaign's fault, not theirs
 
 
 class BadMessage(ValueError):
@@ -96,6 +113,8 @@ def parse_job(body: str | bytes) -> SendJob:
     for name in ("send_id", "campaign", "incident", "audience", "template"):
         if not isinstance(doc.get(name), str) or not doc[name]:
             raise BadMessage(f"field {name!r} missing or not a string")
+    if not SEND_ID_RE.match(doc["send_id"]):
+        raise BadMessage("field 'send_id' is not a send id")
     raw = doc.get("recipients")
     if not isinstance(raw, list) or not raw or len(raw) > MAX_RECIPIENTS:
         raise BadMessage(f"'recipients' must be a list of 1 to {MAX_RECIPIENTS}")
@@ -103,6 +122,8 @@ def parse_job(body: str | bytes) -> SendJob:
     for i, r in enumerate(raw):
         if not isinstance(r, dict) or not all(isinstance(r.get(f), str) and r.get(f) for f in ("key", "email")):
             raise BadMessage(f"recipient {i} lacks key or email")
+        if not KEY_RE.match(r["key"]):
+            raise BadMessage(f"recipient {i} key is not a recipient key")
         names = r.get("names") or []
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
             raise BadMessage(f"recipient {i} names is not a list of strings")
@@ -168,6 +189,27 @@ class Stats:
             setattr(self, name, getattr(self, name) + 1)
 
 
+@dataclass(frozen=True)
+class Held:
+    """A recipient SES refused with a suspect code: claimed by us until the batch decides."""
+
+    index: int
+    job: SendJob
+    recipient: Recipient
+    owner: str
+    code: str
+
+
+@dataclass
+class Evidence:
+    """Per campaign in this invocation: what SES accepted, and whom it refused or we could not render."""
+
+    accepted: int = 0
+    refused: set[str] = field(default_factory=set)
+    refused_codes: set[str] = field(default_factory=set)
+    unrendered: set[str] = field(default_factory=set)
+
+
 class Worker:
     """One invocation's sender: a ledger, an SES client, a renderer, a limiter and a deadline."""
 
@@ -189,6 +231,7 @@ class Worker:
         sleep: Callable[[float], None] = time.sleep,
         retry: Retry = Retry(),  # noqa: B008 - frozen value
         new_reference: Callable[[], str] | None = None,
+        stopped: str = "",
     ):
         self.ledger = ledger
         self.ses = ses_client
@@ -206,19 +249,23 @@ class Worker:
         self.sleep = sleep
         self.retry = retry
         self.new_reference = new_reference or _reference
-        self.stopped = ""  # the SES error code that stopped all sending, if any
+        self.stopped = stopped  # why all sending stopped, in plain words ("" while it goes on)
+        self.stop_code = "config" if stopped else ""
         self.stats = Stats()
+        self._lock = threading.Lock()
+        self._evidence: dict[str, Evidence] = {}
+        self._held: list[Held] = []
 
     def process(self, jobs: Iterable[SendJob]) -> list[Outcome]:
         """Send every recipient of these jobs; one Outcome per job, in order."""
         jobs = list(jobs)
         outcomes = [Outcome() for _ in jobs]
         keys = [r.key for job in jobs for r in job.recipients]
-        suppressed = self.ledger.suppressed(keys) if keys else {}
+        suppressed = self.ledger.suppressed(keys) if keys and not self.stopped else {}
         work = [(i, job, r) for i, job in enumerate(jobs) for r in job.recipients]
         pool = ThreadPoolExecutor(max_workers=self.pool_size, thread_name_prefix="notis-send")
         try:
-            futures = [(i, pool.submit(self._one, job, r, suppressed.get(r.key))) for i, job, r in work]
+            futures = [(i, pool.submit(self._one, i, job, r, suppressed.get(r.key))) for i, job, r in work]
             for i, future in futures:
                 result, reason = future.result()  # a crash (any BaseException) propagates: nothing is marked
                 outcomes[i].add(result)
@@ -226,13 +273,14 @@ class Worker:
                     outcomes[i].reasons.append(reason)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+        self._decide_held(outcomes)
         return outcomes
 
     # -- one recipient ---------------------------------------------------------------------------------------
 
-    def _one(self, job: SendJob, r: Recipient, suppression: str | None) -> tuple[str, str]:
+    def _one(self, index: int, job: SendJob, r: Recipient, suppression: str | None) -> tuple[str, str]:
         if self.stopped:
-            return "pending", f"stopped:{self.stopped}"
+            return "pending", "stopped"
         now = self.now()
         expires = int(now + self.retention_days(job.incident) * 86400)
         if suppression is not None:
@@ -262,17 +310,16 @@ class Worker:
             return self._settled(job, r, claim.state, claim.campaign, now, expires)
         try:
             raw = self.render(job, r, claim.reference)
-        except ValueError as exc:  # chalicelib.mail's MailError and address checks: retrying cannot fix it
-            reason = "cannot render the e-mail: " + without_addresses(str(exc))
-            log.error("render refused; recipient marked failed", extra={"send_id": job.send_id,
-                                                                        "error": type(exc).__name__})
-            self.ledger.mark_failed(
-                job.send_id, r.key, owner=owner, reason=reason[:200], now=self.now(), campaign=job.campaign
-            )
-            return "failed", "render"
-        except Exception as exc:  # a bug or missing content: SES never saw it, give the claim back
-            log.error("render failed", extra={"send_id": job.send_id, "error": type(exc).__name__})
+        except Exception as exc:
+            if isinstance(exc, AddressError) and exc.role == "recipient":
+                # This person's address cannot be used (the import should have said so): a letter, not a retry.
+                self.ledger.mark_failed(job.send_id, r.key, owner=owner, now=self.now(), campaign=job.campaign,
+                                        reason=f"unusable e-mail address: {exc}"[:200])
+                return "failed", "address"
+            # Content, template or our own code: never the reader's fault, so it never settles them.
+            log.error("render failed; claim given back", extra={"send_id": job.send_id, "error": type(exc).__name__})
             self.ledger.release(job.send_id, r.key, owner=owner)
+            self._note(job, unrendered=r.key)
             return "pending", "render"
         request = build_request(
             raw,
@@ -294,7 +341,8 @@ class Worker:
                 on_throttle=lambda: self.stats.bump("throttled"),
             )
         except SendError as error:
-            return self._failed(job, r, owner, error)
+            return self._failed(index, job, r, owner, error)
+        self._note(job, accepted=True)
         self.ledger.mark_sent(
             job.send_id, r.key, owner=owner, message_id=message_id, now=self.now(), campaign=job.campaign
         )
@@ -322,27 +370,81 @@ class Worker:
 
     def _token(self) -> None:
         if self.stopped:
-            raise SendError("account", self.stopped)
+            raise SendError("account", self.stop_code or "stopped")
         if not self.limiter.acquire(deadline=self.deadline):
             raise SendError("transient", "deadline")
         self.stats.bump("ses_calls")
 
-    def _failed(self, job: SendJob, r: Recipient, owner: str, error: SendError) -> tuple[str, str]:
-        if error.kind == "recipient":
-            reason = f"{error.code}: {error.detail}".strip(": ")
-            self.ledger.mark_failed(
-                job.send_id, r.key, owner=owner, reason=reason, now=self.now(), campaign=job.campaign
-            )
-            return "failed", error.code
+    def _failed(self, index: int, job: SendJob, r: Recipient, owner: str, error: SendError) -> tuple[str, str]:
+        if error.kind == "suspect":
+            with self._lock:
+                self._held.append(Held(index, job, r, owner, error.code))
+            self._note(job, refused=(r.key, error.code))
+            return "pending", f"suspect:{error.code}"
         if error.kind == "unknown":
             # SES may have taken it: keep the claim; its lease and the SES Send event decide (module docstring).
             log.warning("send outcome unknown", extra={"send_id": job.send_id, "code": error.code})
             return "pending", f"unknown:{error.code}"
-        if error.kind == "account" and not self.stopped:
-            self.stopped = error.code
-            log.error("SES refuses to send for the account; stopping", extra={"code": error.code})
+        if error.kind == "account":
+            self.stop(plain_reason(error.code), error.code)
         self.ledger.release(job.send_id, r.key, owner=owner)
         return "pending", f"{error.kind}:{error.code}"
+
+    # -- stopping ----------------------------------------------------------------------------------------------
+
+    def stop(self, reason: str, code: str) -> None:
+        """Stop all sending in this invocation (first reason wins)."""
+        with self._lock:
+            if self.stopped:
+                return
+            self.stopped, self.stop_code = reason, code
+        log.error("sending stopped", extra={"code": code, "reason": reason})
+
+    def _note(
+        self, job: SendJob, *, accepted: bool = False, refused: tuple[str, str] | None = None, unrendered: str = ""
+    ) -> None:
+        """Add to the campaign's evidence; stop once STOP_AFTER distinct people fail alike and nobody got mail."""
+        with self._lock:
+            seen = self._evidence.setdefault(job.campaign, Evidence())
+            if accepted:
+                seen.accepted += 1
+                return
+            if refused:
+                seen.refused.add(refused[0])
+                seen.refused_codes.add(refused[1])
+            if unrendered:
+                seen.unrendered.add(unrendered)
+            if seen.accepted:
+                return
+            refused_n, unrendered_n, codes = len(seen.refused), len(seen.unrendered), sorted(seen.refused_codes)
+        if unrendered_n >= STOP_AFTER:
+            self.stop(f"the e-mail could not be made for {unrendered_n} different recipients and for nobody "
+                      "else: check the incident content and the templates (notis check-content)", "render")
+        elif refused_n >= STOP_AFTER and not self._accepted_before(job):
+            self.stop(f"SES refused {refused_n} different recipients ({', '.join(codes)}) and accepted none: "
+                      "the sender address, the message or the SES set-up is wrong, not the people", codes[0])
+
+    def _accepted_before(self, job: SendJob) -> bool:
+        """Did SES accept mail of this send before this invocation (the campaign's counters)?"""
+        try:
+            return int(self.ledger.counters(job.send_id, job.campaign).get("sent", 0) or 0) > 0
+        except Exception:  # a read error is no evidence either way: do not blame people on it
+            return False
+
+    def _decide_held(self, outcomes: list[Outcome]) -> None:
+        """Suspect refusals: the people's own when their campaign's mail goes out, else nobody's (given back)."""
+        for held in self._held:
+            evidence = self._evidence.get(held.job.campaign, Evidence())
+            personal = not self.stopped and (evidence.accepted > 0 or self._accepted_before(held.job))
+            if personal and self.ledger.mark_failed(
+                held.job.send_id, held.recipient.key, owner=held.owner, reason=f"refused by SES ({held.code})",
+                now=self.now(), campaign=held.job.campaign,
+            ):
+                outcomes[held.index].pending -= 1
+                outcomes[held.index].failed += 1
+            elif not personal:
+                self.ledger.release(held.job.send_id, held.recipient.key, owner=held.owner)
+        self._held.clear()
 
 
 def _reference() -> str:

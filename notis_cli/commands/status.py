@@ -77,7 +77,8 @@ def render(ctx: Context, campaign_id: str) -> str:
     item = ctx.campaigns.get(campaign_id) or {}
     dlq = ctx.dlq_depth()
     waiting = {"held": "not queued: held until approved", "failed": "not queued: the import failed",
-               "importing": "not queued yet: importing", "approved": "not queued yet: approved, importing"}
+               "importing": "not queued yet: importing", "approved": "not queued yet: approved, importing",
+               "stopped": "not queued: sending stopped"}
     lines = [
         f"campaign   {s.campaign}  ({s.incident} / {s.audience}, {s.progress or 'unknown state'})",
         f"recipients {s.recipients}",
@@ -86,6 +87,9 @@ def render(ctx: Context, campaign_id: str) -> str:
         f"sent       {s.sent}    delivered {s.delivered}    bounced {s.bounced}    complained {s.complained}",
         f"failed     {s.failed}    suppressed {s.suppressed}    letters {s.letters}",
     ]
+    if s.state == "stopped":
+        lines.insert(1, f"stopped    {item.get('stop_reason') or 'sending stopped'} (at {item.get('stopped_at', '?')}). "
+                        f"Nobody was marked failed for it. Fix the cause, then: notis resume {s.campaign}")
     if s.already_notified or s.expired:
         earlier = ", ".join(f"{c} {n}" for c, n in sorted(s.by_earlier.items()))
         lines.append(f"not mailed already notified {s.already_notified}    too late {s.expired}"
