@@ -149,6 +149,17 @@ class MemoryLedger:
                 item["lease_until"] = 0
 
 
+class SendingCampaigns:
+    """The campaign gate of a bench with no table: every campaign is sending (one read per batch, like AWS)."""
+
+    def states(self, campaigns: Any) -> dict[str, str]:
+        time.sleep(0.005)
+        return {c: "queued" for c in campaigns}
+
+    def stop(self, campaign: str, **_: Any) -> bool:
+        return True
+
+
 def run(rate: float, concurrency: int, seconds: float, latency: float, ddb_latency: float, render: Any) -> dict:
     settings = dataclasses.replace(
         load_settings(),
@@ -178,7 +189,7 @@ def run(rate: float, concurrency: int, seconds: float, latency: float, ddb_laten
                 }
             )
         )
-    ses, ledger = SimulatedSES(rate, latency), MemoryLedger(ddb_latency)
+    ses, ledger, gate = SimulatedSES(rate, latency), MemoryLedger(ddb_latency), SendingCampaigns()
     qlock = threading.Lock()
     busy = [0.0]
     invocations = [0]
@@ -191,7 +202,8 @@ def run(rate: float, concurrency: int, seconds: float, latency: float, ddb_laten
                 return
             event = {"Records": [{"messageId": str(i), "body": b} for i, b in enumerate(bodies)]}
             began = time.monotonic()
-            response = handle_send(event, settings, ses=ses, ledger=ledger, render=render, remaining_ms=lambda: 300_000)
+            response = handle_send(event, settings, ses=ses, ledger=ledger, gate=gate, render=render,
+                                   remaining_ms=lambda: 300_000)
             with qlock:
                 busy[0] += time.monotonic() - began
                 invocations[0] += 1

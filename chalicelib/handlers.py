@@ -41,6 +41,7 @@ def handle_send(
     lease_seconds: float | None = None,
     pool_size: int | None = None,
     ledger: Any = None,
+    gate: Any = None,
 ) -> dict:
     """Send a batch of send-queue messages; return `batchItemFailures` naming only the unsettled messages.
 
@@ -60,7 +61,6 @@ def handle_send(
     from chalicelib.sending.worker import DEFAULT_LEASE_SECONDS, BadMessage, Worker, parse_job, pool_size_for
 
     logger = Logger(service=POWERTOOLS_SERVICE)
-    db = dynamodb or aws.client("dynamodb")
     records = event.get("Records") or []
     parsed: list[Any] = []
     for record in records:
@@ -69,7 +69,7 @@ def handle_send(
         except BadMessage as exc:
             logger.error("unreadable send message", extra={"message_id": record.get("messageId"), "error": str(exc)})
             parsed.append(exc)
-    gate = CampaignGate(db, settings.table)
+    gate = gate or CampaignGate(dynamodb or aws.client("dynamodb"), settings.table)
     parsed = _gated(parsed, gate, logger)
 
     rate = per_invocation_rate(settings.max_send_rate, settings.send_concurrency)
@@ -80,7 +80,7 @@ def handle_send(
 
         render = mail_renderer(sender=settings.sender, reply_to=settings.reply_to)
     worker = Worker(
-        ledger or Ledger(db, settings.table),
+        ledger or Ledger(dynamodb or aws.client("dynamodb"), settings.table),
         ses or aws.client("sesv2"),
         render,
         RateLimiter(rate, clock=mono, sleep=sleep),

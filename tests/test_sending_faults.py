@@ -204,7 +204,7 @@ def test_2000_recipients_faults_and_crashes_with_ses_events_exactly_once(aws: di
             assert entry["state"] == "sent" and entry["message_id"] in ses_ids, entry["state"]
             assert entry["reference"]
         elif email in rejected:
-            assert entry["state"] == "failed" and entry["reason"].startswith("MessageRejected")
+            assert entry["state"] == "failed" and entry["reason"] == "refused by SES (MessageRejected)"
         else:
             assert entry["state"] == "suppressed" and entry["reason"] == "bounce"
     assert len({e["message_id"] for e in entries.values() if e["state"] == "sent"}) == len(deliverable)

@@ -88,8 +88,9 @@ def render(ctx: Context, campaign_id: str) -> str:
         f"failed     {s.failed}    suppressed {s.suppressed}    letters {s.letters}",
     ]
     if s.state == "stopped":
-        lines.insert(1, f"stopped    {item.get('stop_reason') or 'sending stopped'} (at {item.get('stopped_at', '?')}). "
-                        f"Nobody was marked failed for it. Fix the cause, then: notis resume {s.campaign}")
+        reason, at = item.get("stop_reason") or "sending stopped", item.get("stopped_at", "?")
+        lines.insert(1, f"stopped    {reason} (at {at}). Nobody was marked failed for it. "
+                        f"Fix the cause, then: notis resume {s.campaign}")
     if s.already_notified or s.expired:
         earlier = ", ".join(f"{c} {n}" for c, n in sorted(s.by_earlier.items()))
         lines.append(f"not mailed already notified {s.already_notified}    too late {s.expired}"
