@@ -467,8 +467,9 @@ def test_hmac_key_is_read_from_the_secret_when_configured(aws, monkeypatch):
     monkeypatch.setenv("NOTIS_HMAC_KEY_SECRET", arn)
     assert load_settings().hmac_key == b"s3cr3t-from-secrets-manager"
     monkeypatch.setenv("NOTIS_HMAC_KEY_SECRET", arn.replace("hmac", "missing"))
+    settings = load_settings()  # read on first use, not at start (tests/test_config.py)
     with pytest.raises(client("secretsmanager").exceptions.ResourceNotFoundException):
-        load_settings()  # no silent fall-back to the development key
+        assert settings.hmac_key is None  # never reached: no silent fall-back to the development key
 
 
 # -- the zip ------------------------------------------------------------------------------------------------------
