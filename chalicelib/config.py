@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 
@@ -23,13 +24,10 @@ def _float(name: str, default: float) -> float:
         raise ValueError(f"{name} must be a number, got {raw!r}") from exc
 
 
-def _hmac_key() -> bytes:
-    """NOTIS_HMAC_KEY_SECRET (a Secrets Manager ARN, set by the deployment on event functions only) wins over
-    NOTIS_HMAC_KEY; a failure to read it fails the function's start rather than fall back to the dev key."""
-    secret = os.environ.get("NOTIS_HMAC_KEY_SECRET", "").strip()
-    if not secret:
-        return _env("NOTIS_HMAC_KEY", DEV_HMAC_KEY).encode()
-    from chalicelib.aws import client  # boto3 only where the secret is configured (never the page handler)
+@functools.cache
+def _secret_key(secret: str) -> bytes:
+    """One Secrets Manager read per process and secret: the key does not change while campaigns run."""
+    from chalicelib.aws import client  # boto3 only where the key is needed (never the page handler)
 
     return client("secretsmanager").get_secret_value(SecretId=secret)["SecretString"].encode()
 
@@ -44,7 +42,11 @@ class Settings:
     import_dlq: str = "notis-import-dlq"
     send_queue: str = "notis-send"
     send_dlq: str = "notis-send-dlq"
-    hmac_key: bytes = DEV_HMAC_KEY.encode()
+    # The recipient-pseudonym key: NOTIS_HMAC_KEY_SECRET (a Secrets Manager ARN, set by the deployment only on
+    # the functions that hash addresses) wins over NOTIS_HMAC_KEY. Read on first use of `hmac_key`, not at
+    # import: the other functions never fetch the secret and need no permission to.
+    hmac_key_secret: str = ""
+    local_hmac_key: bytes = DEV_HMAC_KEY.encode()
     sender: str = "Notis <notis@example.org>"
     reply_to: str = ""
     configuration_set: str = ""
@@ -55,6 +57,14 @@ class Settings:
     # queues that with room to spare (bench/README.md, "Import"); raise both together for larger lists.
     max_upload_bytes: int = 200 * 1024 * 1024
     staff_email: str = ""
+    events_dlq: str = "notis-events-dlq"
+    events_failed_queue: str = "notis-events-failed"
+
+    @property
+    def hmac_key(self) -> bytes:
+        """The key, from the secret when one is configured; a failure to read it fails the caller, never falls
+        back to the development key."""
+        return _secret_key(self.hmac_key_secret) if self.hmac_key_secret else self.local_hmac_key
 
 
 def load_settings() -> Settings:
@@ -68,7 +78,8 @@ def load_settings() -> Settings:
         import_dlq=_env("NOTIS_IMPORT_DLQ", "notis-import-dlq"),
         send_queue=_env("NOTIS_SEND_QUEUE", "notis-send"),
         send_dlq=_env("NOTIS_SEND_DLQ", "notis-send-dlq"),
-        hmac_key=_hmac_key(),
+        hmac_key_secret=_env("NOTIS_HMAC_KEY_SECRET", ""),
+        local_hmac_key=_env("NOTIS_HMAC_KEY", DEV_HMAC_KEY).encode(),
         sender=_env("NOTIS_SENDER", "Notis <notis@example.org>"),
         reply_to=_env("NOTIS_REPLY_TO", ""),
         configuration_set=_env("NOTIS_SES_CONFIGURATION_SET", ""),
@@ -77,4 +88,6 @@ def load_settings() -> Settings:
         hold_threshold=_float("NOTIS_HOLD_THRESHOLD", 0.10),
         max_upload_bytes=int(_float("NOTIS_MAX_UPLOAD_BYTES", 200 * 1024 * 1024)),
         staff_email=_env("NOTIS_STAFF_EMAIL", ""),
+        events_dlq=_env("NOTIS_EVENTS_DLQ", "notis-events-dlq"),
+        events_failed_queue=_env("NOTIS_EVENTS_FAILED_QUEUE", "notis-events-failed"),
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -24,36 +25,35 @@ VENV_BIN = Path(sys.executable).parent
 RESOURCE_STAR_ALLOWED = {
     ("DataKey", "AccountAdministersKeyThroughIam"),
     ("DataKey", "CloudWatchAlarmsPublishToEncryptedTopic"),
+    ("DataKey", "S3NotifiesEncryptedImportQueue"),
+    ("DataKey", "EventBridgeDeadLettersToEncryptedQueue"),
 }
 
 # What each function may do, and nothing more (see docs/deploy.md, "Permissions").
 LOGS = {"logs:CreateLogStream", "logs:PutLogEvents"}
 SECRET = {"secretsmanager:GetSecretValue"}
+KMS = {"kms:Decrypt", "kms:GenerateDataKey"}
 EXPECTED_ACTIONS = {
     "ApiHandlerRole": LOGS,
-    "ImportRecipientsRole": LOGS | SECRET | {
-        "s3:GetObject", "s3:GetObjectVersion", "s3:ListBucketVersions", "s3:PutObject", "kms:Decrypt",
-        "kms:GenerateDataKey",
+    "ImportRecipientsRole": LOGS | SECRET | KMS | {
+        "s3:GetObject", "s3:GetObjectVersion", "s3:ListBucketVersions", "s3:PutObject",
         "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
-        "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes",
-        "sqs:GetQueueUrl", "sqs:SendMessage",
+        "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage",
     },
-    "SendNotificationsRole": LOGS | SECRET | {
+    "SendNotificationsRole": LOGS | {
         "kms:Decrypt", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
-        "dynamodb:Query", "ses:SendEmail", "ses:SendRawEmail",
-        "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes",
-        "sqs:GetQueueUrl",
+        "dynamodb:Query", "ses:SendEmail", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
     },
-    "SesEventsRole": LOGS | SECRET | {
-        "kms:Decrypt", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query",
-    },
-    "TickRole": LOGS | SECRET | {
-        "s3:ListBucket", "s3:ListBucketVersions", "s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObject",
-        "s3:DeleteObjectVersion", "kms:Decrypt",
+    "SesEventsRole": LOGS | KMS | {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "sqs:SendMessage"},
+    "TickRole": LOGS | SECRET | KMS | {
+        "s3:ListBucketVersions", "s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObject", "s3:DeleteObjectVersion",
         "dynamodb:Query", "dynamodb:Scan", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem",
-        "dynamodb:UpdateItem", "dynamodb:DeleteItem", "sqs:SendMessage", "sqs:GetQueueUrl", "sqs:GetQueueAttributes",
-        "ses:SendEmail", "ses:SendRawEmail",
+        "dynamodb:UpdateItem", "sqs:SendMessage", "sqs:GetQueueUrl", "sqs:GetQueueAttributes", "sqs:ReceiveMessage",
+        "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "ses:SendEmail",
     },
+}
+DEAD_LETTER_QUEUES = {
+    "ImportDeadLetterQueue", "SendDeadLetterQueue", "SesEventsDeadLetterQueue", "SesEventsFailedQueue",
 }
 
 
@@ -246,7 +246,7 @@ def test_every_queue_is_encrypted_and_every_work_queue_has_a_dead_letter_queue(r
     dead_letter = set()
     for name, queue in queues.items():
         props = queue["Properties"]
-        assert props.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in props, name
+        assert props["KmsMasterKeyId"] == {"Ref": "DataKey"} and "SqsManagedSseEnabled" not in props, name
         if "RedrivePolicy" in props:
             dlq = props["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
             assert queues[dlq]["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
@@ -256,6 +256,9 @@ def test_every_queue_is_encrypted_and_every_work_queue_has_a_dead_letter_queue(r
     assert consumed == {"ImportQueue", "SendQueue"}
     assert all("RedrivePolicy" in queues[q]["Properties"] for q in consumed)
     assert dead_letter == {"ImportDeadLetterQueue", "SendDeadLetterQueue"}
+    assert set(queues) == {"ImportQueue", "SendQueue"} | DEAD_LETTER_QUEUES
+    for dlq in DEAD_LETTER_QUEUES:
+        assert queues[dlq]["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600, dlq
 
 
 def test_every_sqs_event_source_reports_partial_failures_and_caps_concurrency(resources):
@@ -292,7 +295,7 @@ def test_ses_events_flow_through_eventbridge_to_the_events_handler(resources):
     }
     assert event_destination["EventBridgeDestination"]["EventBusArn"]["Fn::Sub"].endswith(":event-bus/default")
     (rule,) = resources["SesEvents"]["Properties"]["Events"].values()
-    assert rule["Type"] == "CloudWatchEvent"
+    assert rule["Type"] == "EventBridgeRule"
     pattern = rule["Properties"]["Pattern"]
     assert pattern["source"] == ["aws.ses"]
     assert pattern["detail"]["mail"]["tags"]["ses:configuration-set"] == [{"Ref": "ConfigurationSet"}]
@@ -319,11 +322,16 @@ def test_alarms_watch_dead_letter_queues_and_function_errors(resources):
         a["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0] for a in alarms
         if a["Properties"]["MetricName"] == "ApproximateNumberOfMessagesVisible"
     }
-    assert watched_queues == {"ImportDeadLetterQueue", "SendDeadLetterQueue"}
+    assert watched_queues == DEAD_LETTER_QUEUES
     watched_functions = {
         a["Properties"]["Dimensions"][0]["Value"]["Ref"] for a in alarms if a["Properties"]["MetricName"] == "Errors"
     }
     assert watched_functions == set(_of_type(resources, "AWS::Serverless::Function"))
+    (stopped,) = [a["Properties"] for a in alarms if a["Properties"]["MetricName"] == "SendingStopped"]
+    assert (stopped["Namespace"], stopped["Dimensions"], stopped["Statistic"], stopped["Period"]) == (
+        "Notis", [{"Name": "service", "Value": "notis-sender"}], "Sum", 300)
+    assert stopped["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert stopped["TreatMissingData"] == "notBreaching"
     reputation = {a["Properties"]["MetricName"]: a["Properties"]["Threshold"] for a in alarms
                   if a["Properties"]["Namespace"] == "AWS/SES"}
     # SES reviews an account at 5 % bounces or 0.1 % complaints; an old breach list can get there: warn before
@@ -332,6 +340,60 @@ def test_alarms_watch_dead_letter_queues_and_function_errors(resources):
         if alarm["Properties"]["Namespace"] != "AWS/SES":
             assert alarm["Properties"]["Threshold"] == 1
         assert alarm["Properties"]["AlarmActions"]["Fn::If"][0] == "HasAlarmEmail"
+
+
+def test_ses_events_failures_land_in_alarmed_encrypted_queues(resources):
+    rule = resources["SesEvents"]["Properties"]["Events"]["SesEventsEvent"]["Properties"]
+    assert rule["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["SesEventsDeadLetterQueue", "Arn"]}}
+    assert rule["RetryPolicy"] == {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400}
+    policy = resources["SesEventsDeadLetterQueuePolicy"]["Properties"]
+    assert policy["Queues"] == [{"Ref": "SesEventsDeadLetterQueue"}]
+    (allow,) = [s for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    assert allow["Principal"] == {"Service": "events.amazonaws.com"} and allow["Action"] == "sqs:SendMessage"
+    assert allow["Condition"]["ArnEquals"]["aws:SourceArn"]["Fn::Sub"].endswith(":rule/" + rule["RuleName"])
+    (invoke,) = _of_type(resources, "AWS::Lambda::EventInvokeConfig").values()
+    props = invoke["Properties"]
+    assert props["FunctionName"] == {"Ref": "SesEvents"} and props["Qualifier"] == "$LATEST"
+    assert props["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": ["SesEventsFailedQueue", "Arn"]}
+    sends = [s for p in resources["SesEventsRole"]["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]
+             if "sqs:SendMessage" in _listify(s["Action"])]
+    assert [s["Resource"] for s in sends] == [{"Fn::GetAtt": ["SesEventsFailedQueue", "Arn"]}]
+
+
+def test_reserved_concurrency_for_the_sender_import_and_events(template, resources):
+    expected = {"SendNotifications": "SendReservedConcurrency", "ImportRecipients": "ImportReservedConcurrency",
+                "SesEvents": "SesEventsReservedConcurrency"}
+    for fn, parameter in expected.items():
+        assert resources[fn]["Properties"]["ReservedConcurrentExecutions"] == {"Ref": parameter}, fn
+        assert template["Parameters"][parameter]["MinValue"] >= 1, parameter
+    parameters = template["Parameters"]
+    assert parameters["SendReservedConcurrency"]["Default"] >= parameters["SendConcurrency"]["Default"]
+    assert parameters["ImportReservedConcurrency"]["Default"] >= 2  # the import event source's maximum
+    assert "ReservedConcurrentExecutions" not in resources["APIHandler"]["Properties"]
+
+
+def _java_pattern(template: dict[str, Any]) -> re.Pattern[str]:
+    """CloudFormation matches AllowedPattern with Java regex over the whole value: the constructs used here mean
+    the same in Python; fullmatch stands for Java's matches()."""
+    return re.compile(template["Parameters"]["SenderAddress"]["AllowedPattern"])
+
+
+GOOD_SENDERS = ["Körkortsportalen Service AB. <notice@x.se>", '"Kundtjänst, Körkortsportalen" <notice@x.se>',
+                "notice@x.se", "Korkortsportalen <dataskydd@example.se>", "<notice@x.se>",
+                "K. O'Brien <a.b+c@mail.x.se>"]
+BAD_SENDERS = ["", "notice", "notice@x", "Name notice@x.se", "<notice@x.se", "a@b.se, c@d.se", "Name <a@b.se> x",
+               "Name\r\nBcc: a@b.se <a@b.se>", "Kund <a b@x.se>", "Kund <@x.se>", 'Kund "a" <a@x.se>', "a@@x.se"]
+
+
+@pytest.mark.parametrize("sender", GOOD_SENDERS)
+def test_sender_address_pattern_accepts_what_staff_write(template, sender: str):
+    assert _java_pattern(template).fullmatch(sender), sender
+    assert template["Parameters"]["SenderAddress"]["ConstraintDescription"]
+
+
+@pytest.mark.parametrize("sender", BAD_SENDERS)
+def test_sender_address_pattern_refuses_garbage(template, sender: str):
+    assert not _java_pattern(template).fullmatch(sender), sender
 
 
 # -- IAM ----------------------------------------------------------------------------------------------------------
@@ -360,7 +422,12 @@ def test_key_policy_trusts_only_this_account_and_cloudwatch(resources):
         assert principal in (
             {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}},
             {"Service": "cloudwatch.amazonaws.com"},
+            {"Service": "s3.amazonaws.com"},  # the upload notification into the encrypted import queue
+            {"Service": "events.amazonaws.com"},  # the SES rule's dead letters into an encrypted queue
         )
+        if "Service" in principal:  # services use the key only for this account's resources
+            assert statement["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+            assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
 
 
 def test_each_function_role_allows_exactly_what_the_function_uses(resources):
@@ -375,10 +442,11 @@ def test_each_function_role_allows_exactly_what_the_function_uses(resources):
 
 def test_ses_sending_is_scoped_to_the_identity_and_configuration_set(resources):
     for role in ("SendNotificationsRole", "TickRole"):
-        (statement,) = [
+        statements = [
             s for p in resources[role]["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]
             if "ses:SendEmail" in _listify(s["Action"])
         ]
+        (statement,) = statements
         arns = sorted(r["Fn::Sub"] for r in statement["Resource"])
         assert arns == [
             "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:configuration-set/${ConfigurationSet}",
@@ -412,6 +480,11 @@ def test_staff_policy_is_an_output_and_grants_only_the_staff_tasks(template, res
     assert by_sid["ReadReports"]["Resource"]["Fn::Sub"].endswith("/reports/*")
     actions = {a for s in statements for a in _listify(s["Action"])}
     assert {"dynamodb:GetItem", "dynamodb:Query", "kms:GenerateDataKey", "sqs:StartMessageMoveTask"} <= actions
+    # staff never write to the send queue (a message there is mailed as it is): they feed the import queue only
+    senders = [s for s in statements if "sqs:SendMessage" in _listify(s["Action"])]
+    assert [s["Resource"] for s in senders] == [{"Fn::GetAtt": ["ImportQueue", "Arn"]}]
+    moves = [s for s in statements if "sqs:StartMessageMoveTask" in _listify(s["Action"])]
+    assert [s["Resource"] for s in moves] == [{"Fn::GetAtt": ["ImportDeadLetterQueue", "Arn"]}]
     table_reads = {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan",
                    "dynamodb:DescribeTable"}
     writes = [s for s in statements if any(a.startswith("dynamodb:") and a not in table_reads
@@ -438,13 +511,20 @@ def test_event_functions_get_the_real_resource_names_and_no_plain_secret(resourc
         "NOTIS_SES_CONFIGURATION_SET": {"Ref": "ConfigurationSet"},
         "NOTIS_SENDER": {"Ref": "SenderAddress"},
         "SES_MAX_SEND_RATE": {"Ref": "SesMaxSendRate"},
-        "NOTIS_HMAC_KEY_SECRET": {"Ref": "HmacKeySecret"},
     }
     for fn in ("ImportRecipients", "SendNotifications", "SesEvents", "Tick"):
         variables = resources[fn]["Properties"]["Environment"]["Variables"]
         assert {k: variables.get(k) for k in expected} == expected, fn
         assert variables["NOTIS_STAGE"] == "prod"
         assert "NOTIS_HMAC_KEY" not in variables, fn
+        # the secret (and its grant) only where addresses are hashed: the import and the tick's follow-ups
+        hashes = fn in ("ImportRecipients", "Tick")
+        assert (variables.get("NOTIS_HMAC_KEY_SECRET") == {"Ref": "HmacKeySecret"}) is hashes, fn
+        role = resources[fn]["Properties"]["Role"]["Fn::GetAtt"][0]
+        assert ("secretsmanager:GetSecretValue" in _role_actions(resources, role)) is hashes, fn
+    tick = resources["Tick"]["Properties"]["Environment"]["Variables"]
+    assert tick["NOTIS_EVENTS_DLQ"] == {"Fn::GetAtt": ["SesEventsDeadLetterQueue", "QueueName"]}
+    assert tick["NOTIS_EVENTS_FAILED_QUEUE"] == {"Fn::GetAtt": ["SesEventsFailedQueue", "QueueName"]}
     api = resources["APIHandler"]["Properties"]["Environment"]["Variables"]
     assert not any(k.startswith("NOTIS_HMAC") for k in api)  # the page path never fetches a secret (cold start)
     assert resources["HmacKeySecret"]["Properties"]["KmsKeyId"] == {"Ref": "DataKey"}
@@ -455,7 +535,8 @@ def test_queue_names_the_app_uses_are_the_template_queues(resources):
 
     defaults = Settings()
     names = {q["Properties"]["QueueName"] for q in _of_type(resources, "AWS::SQS::Queue").values()}
-    assert names == {defaults.import_queue, defaults.import_dlq, defaults.send_queue, defaults.send_dlq}
+    assert names == {defaults.import_queue, defaults.import_dlq, defaults.send_queue, defaults.send_dlq,
+                     defaults.events_dlq, defaults.events_failed_queue}
 
 
 def test_hmac_key_is_read_from_the_secret_when_configured(aws, monkeypatch):
@@ -467,8 +548,9 @@ def test_hmac_key_is_read_from_the_secret_when_configured(aws, monkeypatch):
     monkeypatch.setenv("NOTIS_HMAC_KEY_SECRET", arn)
     assert load_settings().hmac_key == b"s3cr3t-from-secrets-manager"
     monkeypatch.setenv("NOTIS_HMAC_KEY_SECRET", arn.replace("hmac", "missing"))
+    settings = load_settings()  # read on first use, not at start (tests/test_config.py)
     with pytest.raises(client("secretsmanager").exceptions.ResourceNotFoundException):
-        load_settings()  # no silent fall-back to the development key
+        assert settings.hmac_key is None  # never reached: no silent fall-back to the development key
 
 
 # -- the zip ------------------------------------------------------------------------------------------------------

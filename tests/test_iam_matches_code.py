@@ -1,14 +1,18 @@
-"""Every AWS call the code makes is allowed by the role that will make it in AWS.
+"""Each role grants exactly what its code uses: every call is allowed, and nothing is allowed that no code uses.
 
 The deployment's roles (.chalice/resources.json) are written by hand, least privilege. Rather than compare them
 with another hand-written list, this test records the API calls each function and each staff command really
 makes during a whole run against moto (upload, hold and approve, send, SES events, a follow-up, retention, the
-digest, the staff views), turns each call into the IAM action AWS checks, and asserts the role grants it.
+digest, a redrive, dead SES events replayed, the staff views), turns each call into the IAM action AWS checks,
+adds what AWS itself does with the role on the code's behalf (`implied`: the Lambda runtime's logs, the SQS
+event source's reads, the KMS use behind an encrypted bucket, queue or secret, the events function's on-failure
+destination), and asserts the role grants that set: no less, and no more.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 from collections import defaultdict
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -36,6 +40,39 @@ SIGNING = {"sesv2": "ses", "ses": "ses"}
 FREE = {"sts:GetCallerIdentity"}  # needs no permission
 BATCH = {"SendMessageBatch": "SendMessage", "DeleteMessageBatch": "DeleteMessage",
          "ChangeMessageVisibilityBatch": "ChangeMessageVisibility"}
+LOGS = {"logs:CreateLogStream", "logs:PutLogEvents"}  # the Lambda runtime writes the function's log
+# The SQS event source mapping polls with the function's role (Lambda developer guide, "Execution role").
+SQS_EVENT_SOURCE = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
+EVENT_SOURCE = {"import": SQS_EVENT_SOURCE, "send": SQS_EVENT_SOURCE}
+# Lambda delivers a failed asynchronous invocation to the on-failure queue with the function's role.
+ON_FAILURE = {"ses-events": {"sqs:SendMessage"}}
+# What staff do with the aws CLI rather than notis, as docs/deploy.md says: read a dead letter to see why it
+# failed; move the import DLQ back with SQS's own redrive (its messages are S3 notifications, no mail text).
+BY_HAND = {"staff": {"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:StartMessageMoveTask",
+                     "sqs:ListMessageMoveTasks", "sqs:CancelMessageMoveTask", "sqs:DeleteMessage",
+                     "s3:ListBucket"}}  # `aws s3 ls s3://<bucket>/reports/` to find a report
+# Grants for code paths this run does not reach on moto, each named: a new grant that is neither used nor listed
+# here fails the test, and so does an entry here that the role no longer grants.
+NOT_EXERCISED = {
+    "import": {
+        "s3:GetObjectVersion": "campaigns/objects.py: the upload's version from the notification (versioned bucket)",
+        "s3:ListBucketVersions": "campaigns/objects.py: finding the version when the notification has none",
+    },
+    "send": {
+        "dynamodb:GetItem": "sending/ledger.py: reading one entry back after a lost conditional write",
+        "dynamodb:PutItem": "sending/ledger.py: the seen marker of a recipient an earlier campaign settled",
+        "dynamodb:Query": "sending/ledger.py: a campaign's entries when it is stopped",
+    },
+    "tick": {
+        "s3:GetObjectVersion": "followups/starter.py: re-reading the campaign's own version of the upload",
+        "s3:DeleteObjectVersion": "followups/retention.py: purging each stored version",
+    },
+    "staff": {
+        "s3:AbortMultipartUpload": "notis upload: s3transfer aborts a failed multipart upload of a large list",
+        "s3:GetObjectVersion": "notis letters: an older version of the upload (same key uploaded again)",
+        "s3:ListBucketVersions": "notis letters: finding that version",
+    },
+}
 
 
 def iam_action(service: str, operation: str, params: dict) -> str:
@@ -55,6 +92,26 @@ def iam_action(service: str, operation: str, params: dict) -> str:
             "CompleteMultipartUpload": "PutObject",
         }.get(operation, operation)
     return f"{prefix}:{BATCH.get(operation, operation)}"
+
+
+def implied(actor: str, calls: set[str]) -> set[str]:
+    """The actions AWS checks for this actor: its calls, plus what AWS does with its role on its behalf.
+
+    Everything the app stores is encrypted with the stack's key (bucket, queues, secret): reading needs
+    kms:Decrypt, writing kms:GenerateDataKey, and a producer of an encrypted queue needs both (SQS developer
+    guide, "Key management"). DynamoDB uses its AWS-managed key: no grant.
+    """
+    actions = set(calls) | EVENT_SOURCE.get(actor, set()) | ON_FAILURE.get(actor, set()) | BY_HAND.get(actor, set())
+    if actor != "staff":
+        actions |= LOGS
+    kms = set()
+    if actions & {"s3:GetObject", "s3:GetObjectVersion", "secretsmanager:GetSecretValue", "sqs:ReceiveMessage"}:
+        kms.add("kms:Decrypt")
+    if actions & {"s3:PutObject", "sqs:SendMessage"}:
+        kms.add("kms:GenerateDataKey")
+    if "sqs:SendMessage" in actions:
+        kms.add("kms:Decrypt")
+    return actions | kms
 
 
 def granted(policy_owner: str) -> set[str]:
@@ -109,14 +166,19 @@ def recorder(aws, monkeypatch):
 
 
 def test_each_role_allows_every_call_its_code_makes(aws, recorder, tmp_path: Path, monkeypatch):
-    settings = replace(aws["settings"], staff_email="dpo@example.org")
+    from chalicelib import config
+
+    secret = aws_clients.client("secretsmanager").create_secret(Name="notis/hmac", SecretString="k" * 64)["ARN"]
+    hashing = replace(aws["settings"], staff_email="dpo@example.org", hmac_key_secret=secret)  # import, tick
+    settings = replace(hashing, hmac_key_secret="")  # the sender and the events function are given no secret
     monkeypatch.setenv("NOTIS_STAFF_EMAIL", "dpo@example.org")
     client = aws_clients.client
 
     def drain(queue: str, actor: str, handler) -> None:
         def as_actor(event: dict) -> None:
+            config._secret_key.cache_clear()  # each function is its own process: its own first read
             with recorder.acting_as(actor):
-                handler(event, settings)
+                handler(event, hashing if actor == "import" else settings)
 
         deliver(aws["queues"][queue], as_actor)
 
@@ -146,24 +208,43 @@ def test_each_role_allows_every_call_its_code_makes(aws, recorder, tmp_path: Pat
     with recorder.acting_as("staff"):
         assert main(["letters", campaign, "-o", str(tmp_path / "brev.csv")]) == 0
 
+    # dead letters the tick puts back: a redrive staff asked for, an SES event from each SES-events queue
+    sqs = client("sqs")
+    [first] = [m for m in entries if m.get("message_id")][:1] or entries[:1]
+    sqs.send_message(QueueUrl=aws["queues"][settings.send_dlq], MessageBody=json.dumps(
+        {"v": 1, "send_id": send_id, "campaign": campaign, "incident": "korkortsportalen-2024",
+         "audience": "customers", "template": "notice", "recipients": []}))
+    with recorder.acting_as("staff"):
+        assert main(["redrive", campaign]) == 0
+    sqs.send_message(QueueUrl=aws["queues"][settings.send_dlq], MessageBody=json.dumps({"campaign": "c" + "0" * 20}))
+    late = ses_event("Bounce", send_id, first["key"], first.get("message_id", "m"), bounce={"bounceType": "Permanent"})
+    sqs.send_message(QueueUrl=aws["queues"][settings.events_dlq], MessageBody=json.dumps(late))
+    sqs.send_message(QueueUrl=aws["queues"][settings.events_failed_queue],
+                     MessageBody=json.dumps({"version": "1.0", "requestPayload": late}))
+
     start = datetime.now(UTC)
     did = {}
     for days in (15, 16, 200):  # the follow-up (14 days after the first notice), the digest, retention
+        config._secret_key.cache_clear()
         with recorder.acting_as("tick"):
-            did[days] = handle_tick(settings, now=(start + timedelta(days=days)).replace(hour=7))
+            did[days] = handle_tick(hashing, now=(start + timedelta(days=days)).replace(hour=7))
         assert did[days]["errors"] == 0, did[days]
         drain(settings.send_queue, "send", handle_send)
     assert did[15]["followups_started"] == 1 and did[200]["purged"] == 1
+    assert did[15]["redriven"] == 1 and did[15]["events_replayed"] == 2 and did[15]["events_failing"] == 0
     assert any(d["digest_sent"] for d in did.values())
     with recorder.acting_as("staff"):
-        for command in (["status"], ["status", campaign], ["evidence", campaign], ["followups"],
-                        ["redrive", campaign]):
+        for command in (["status"], ["status", campaign], ["evidence", campaign], ["followups"], ["redrive"]):
             assert main(command) == 0, command
 
     assert recorder.calls["tick"] and recorder.calls["send"] and recorder.calls["import"]
-    missing = {actor: sorted(calls - granted(ROLE_OF[actor]) - FREE)
-               for actor, calls in recorder.calls.items() if actor in ROLE_OF}
+    uses = {actor: implied(actor, calls - FREE) for actor, calls in recorder.calls.items() if actor in ROLE_OF}
+    uses.setdefault("ses-events", implied("ses-events", set()))
+    missing = {actor: sorted(actions - granted(ROLE_OF[actor])) for actor, actions in uses.items()}
     assert missing == {actor: [] for actor in missing}
+    unused = {actor: sorted(granted(role) - uses[actor]) for actor, role in ROLE_OF.items()}
+    assert unused == {actor: sorted(NOT_EXERCISED.get(actor, {})) for actor in ROLE_OF}, (
+        "granted but used by no code: remove it from the role (or name the code path in NOT_EXERCISED)")
 
 
 def _only_campaign() -> dict:

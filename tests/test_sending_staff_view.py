@@ -220,15 +220,30 @@ def test_redrive_long_polls_so_an_empty_sample_does_not_end_it(aws: dict[str, An
     assert all(w >= 1 for w in sqs.waits) and len(sqs.waits) <= 4  # bounded: 3 full receives and one empty
 
 
-def test_redrive_command_says_how_many_moved_and_how_many_are_left(
+def test_redrive_command_asks_and_the_tick_moves_only_that_campaigns_messages(
     aws: dict[str, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """Staff may not write to the send queue: the command records the request, the tick does the moving."""
+    from chalicelib.followups.handler import handle_tick
+
     settings = aws["settings"]
-    sqs = aws_clients.client("sqs")
+    sqs, dynamodb = aws_clients.client("sqs"), aws_clients.client("dynamodb")
     mine, other = campaign_id("mine"), campaign_id("other")
+    for cid in (mine, other):
+        dynamodb.put_item(TableName=settings.table, Item={"pk": {"S": f"campaign#{cid}"}, "sk": {"S": "meta"},
+                                                          "campaign": {"S": cid}, "state": {"S": "queued"}})
     for body in [*send_bodies(["a@x.se"] * 2, mine, b"k", per_message=1), *send_bodies(["b@x.se"], other, b"k")]:
         sqs.send_message(QueueUrl=aws["queues"][settings.send_dlq], MessageBody=body)
-    code, out, err = _run(["redrive", mine], capsys)
-    assert code == 0
-    assert f"moved 2 message(s) of {mine}" in out and f"1 message(s) left in {settings.send_dlq}" in out
-    assert "other campaigns" in err
+    code, out, _err = _run(["redrive", mine], capsys)
+    assert code == 0 and f"the next tick (within 5 minutes) moves {mine}'s messages" in out
+    assert f"{settings.send_dlq}: 3 message(s)" in out and f"{settings.events_dlq}: 0 message(s)" in out
+    assert f"{settings.events_failed_queue}: 0 message(s)" in out
+    assert sqs.receive_message(QueueUrl=aws["queues"][settings.send_queue]).get("Messages") is None
+
+    assert handle_tick(settings)["redriven"] == 2
+    moved = sqs.receive_message(QueueUrl=aws["queues"][settings.send_queue], MaxNumberOfMessages=10)["Messages"]
+    assert [json.loads(m["Body"])["campaign"] for m in moved] == [mine] * 2
+    assert "redrive_requested" not in dynamodb.get_item(
+        TableName=settings.table, Key={"pk": {"S": f"campaign#{mine}"}, "sk": {"S": "meta"}})["Item"]
+    assert handle_tick(settings)["redriven"] == 0  # asked once, done once
+    assert _run(["redrive", campaign_id("nobody")], capsys)[0] == 1

@@ -1,4 +1,5 @@
-"""The scheduled handler (EventBridge, every five minutes): follow-ups, update notices, retention, daily digest.
+"""The scheduled handler (EventBridge, every five minutes): follow-ups, update notices, retention, daily digest,
+and the dead letters only it may put back (send messages staff asked to redrive, dead SES events).
 
 Every step is safe to run twice or at the same time as another tick: starts and the digest go through
 conditional marker writes, purges are idempotent. One failing campaign does not stop the others: its error
@@ -28,7 +29,7 @@ from chalicelib.followups.schedule import (
 log = logging.getLogger("notis.followups")
 
 SUMMARY_KEYS = ("followups_started", "updates_started", "recipients_queued", "failed", "stale", "by_hand",
-                "purged", "digest_sent", "errors")
+                "purged", "digest_sent", "redriven", "events_replayed", "events_failing", "errors")
 
 
 def handle_tick(
@@ -90,6 +91,12 @@ def handle_tick(
     for item in newly_stale(scheduled):
         _step(summary, "stale", item.campaign, lambda i=item: _mark_stale(markers, i, at, summary))
 
+    for campaign in campaigns:  # redrives staff asked for (notis redrive): the tick writes the send queue, staff don't
+        if campaign.get("redrive_requested") is not None:
+            _step(summary, "redrive", campaign["campaign"],
+                  lambda c=campaign: _redrive(dynamodb, sqs, settings, c, summary))
+    _step(summary, "dead SES events", "-", lambda: _replay_ses_events(sqs, settings, summary))
+
     purger = Purger(s3, dynamodb, settings.table)
     for campaign in due_for_purge(campaigns, incidents, at):
         _step(summary, "purge", campaign["campaign"], lambda c=campaign: _purge(purger, c, at, summary))
@@ -123,6 +130,35 @@ def _mark_stale(markers: Any, item: Scheduled, at: datetime, summary: dict[str, 
         summary["stale"] += 1
         log.warning("scheduled mail overdue past its guard: not sent, staff told",
                     extra={"campaign": item.campaign, "marker": item.marker})
+
+
+def _redrive(dynamodb: Any, sqs: Any, settings: Settings, campaign: dict[str, Any], summary: dict[str, int]) -> None:
+    from chalicelib.campaigns.store import campaign_key
+    from chalicelib.followups.redrive import move_campaign
+
+    dlq = sqs.get_queue_url(QueueName=settings.send_dlq)["QueueUrl"]
+    queue = sqs.get_queue_url(QueueName=settings.send_queue)["QueueUrl"]
+    moved, _others = move_campaign(sqs, dlq, queue, str(campaign["campaign"]))
+    summary["redriven"] += moved
+    try:  # done: drop the request, unless staff asked again meanwhile (then the next tick looks again)
+        dynamodb.update_item(TableName=settings.table, Key=campaign_key(str(campaign["campaign"])),
+                             UpdateExpression="REMOVE redrive_requested",
+                             ConditionExpression="redrive_requested = :asked",
+                             ExpressionAttributeValues={":asked": {"N": str(campaign["redrive_requested"])}})
+    except dynamodb.exceptions.ConditionalCheckFailedException:
+        pass
+    log.info("redriven", extra={"campaign": campaign["campaign"], "moved": moved})
+
+
+def _replay_ses_events(sqs: Any, settings: Settings, summary: dict[str, int]) -> None:
+    from chalicelib.followups.redrive import replay_ses_events
+    from chalicelib.handlers import handle_ses_event
+
+    for name in (settings.events_dlq, settings.events_failed_queue):
+        url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+        replayed, failing = replay_ses_events(sqs, url, lambda event: handle_ses_event(event, settings))
+        summary["events_replayed"] += replayed
+        summary["events_failing"] += failing
 
 
 def _drop_request(dynamodb: Any, table: str, campaign: str, marker: str) -> None:

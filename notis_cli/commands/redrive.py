@@ -1,60 +1,48 @@
-"""`notis redrive CAMPAIGN`: move one campaign's messages from the send DLQ back to the send queue.
+"""`notis redrive CAMPAIGN`: ask for one campaign's failed send messages to go back to the send queue.
 
-Messages of other campaigns (and unreadable ones) stay in the DLQ untouched. Each message is copied before it
-is deleted, so an interruption can at worst leave a copy in both queues; the ledger makes the second one a
-no-op. Sending again is safe: recipients already settled are skipped.
+Staff may not write to the send queue (whatever is there is mailed as it is), so this command only records the
+request on the campaign record (`redrive_requested`, an update staff may make on campaign records); the tick,
+within five minutes, moves that campaign's messages from the send DLQ back, bodies unchanged, and drops the
+request (chalicelib/followups/redrive.py). SQS's `StartMessageMoveTask` would not help: it needs
+`sqs:SendMessage` on the destination from the caller, and cannot pick one campaign's messages.
+Messages of other campaigns (and unreadable ones) stay in the DLQ untouched. Sending again is safe: recipients
+already settled are skipped.
+
+`notis redrive` without a campaign lists every dead-letter queue and its depth, the SES-events ones included
+(the tick feeds those to the events handler again on every run; they only need a person when they stay).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
+import time
 from typing import Any
 
+from chalicelib.followups.redrive import MAX_ROUNDS, WAIT_SECONDS, move_campaign
 from notis_cli.commands._common import describe_target, queue_url
 
-WAIT_SECONDS = 2  # long polling asks every SQS server: an empty answer then means the DLQ is really empty
-MAX_ROUNDS = 10_000  # bounded: at most 100,000 messages looked at in one run
+__all__ = ["MAX_ROUNDS", "WAIT_SECONDS", "depth", "redrive", "register", "request", "run"]
 
 
-def redrive(
-    sqs: Any,
-    dlq_url: str,
-    queue_url: str,
-    campaign: str,
-    *,
-    hold_seconds: int = 60,
-    wait_seconds: int = WAIT_SECONDS,
-    max_rounds: int = MAX_ROUNDS,
-) -> tuple[int, int]:
-    """Move the campaign's messages; return (moved, others seen). Others are made visible again at the end.
+def redrive(sqs: Any, dlq_url: str, queue_url: str, campaign: str, **kwargs: Any) -> tuple[int, int]:
+    """What the tick does for a request (kept here for the tests and the local stack, which act as the tick)."""
+    return move_campaign(sqs, dlq_url, queue_url, campaign, **kwargs)
 
-    Short polling (WaitTimeSeconds=0) samples only some SQS servers and may answer empty while messages wait,
-    which ended a redrive early; a long poll does not. Messages left alone stay invisible for `hold_seconds`,
-    so no message is looked at twice in one run.
-    """
-    moved = 0
-    skipped: list[str] = []  # receipt handles of messages left alone
+
+def request(dynamodb: Any, table: str, campaign: str, *, now: float | None = None) -> bool:
+    """Record the request; False when there is no such campaign."""
+    from chalicelib.campaigns.store import campaign_key
+
     try:
-        for _ in range(max_rounds):
-            out = sqs.receive_message(
-                QueueUrl=dlq_url, MaxNumberOfMessages=10, VisibilityTimeout=hold_seconds, WaitTimeSeconds=wait_seconds
-            )
-            messages = out.get("Messages", [])
-            if not messages:
-                break
-            for message in messages:
-                if _campaign_of(message.get("Body", "")) != campaign:
-                    skipped.append(message["ReceiptHandle"])
-                    continue
-                sqs.send_message(QueueUrl=queue_url, MessageBody=message["Body"])
-                sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=message["ReceiptHandle"])
-                moved += 1
-    finally:
-        for handle in skipped:
-            sqs.change_message_visibility(QueueUrl=dlq_url, ReceiptHandle=handle, VisibilityTimeout=0)
-    return moved, len(skipped)
+        dynamodb.update_item(
+            TableName=table, Key=campaign_key(campaign), UpdateExpression="SET redrive_requested = :at",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":at": {"N": str(int(now if now is not None else time.time()))}},
+        )
+    except dynamodb.exceptions.ConditionalCheckFailedException:
+        return False
+    return True
 
 
 def depth(sqs: Any, url: str) -> int:
@@ -65,18 +53,20 @@ def depth(sqs: Any, url: str) -> int:
     return int(attrs.get("ApproximateNumberOfMessages", 0)) + int(attrs.get("ApproximateNumberOfMessagesNotVisible", 0))
 
 
-def _campaign_of(body: str) -> str | None:
-    try:
-        doc = json.loads(body)
-    except ValueError:
-        return None
-    campaign = doc.get("campaign") if isinstance(doc, dict) else None
-    return campaign if isinstance(campaign, str) else None
+def dead_letter_queues(settings: Any) -> list[tuple[str, str]]:
+    """(queue name, what its messages are and who puts them back)."""
+    return [
+        (settings.send_dlq, "send messages: `notis redrive CAMPAIGN`, the tick moves them back"),
+        (settings.import_dlq, "upload notifications: fix the file or the cause, then upload again"),
+        (settings.events_dlq, "SES events EventBridge could not deliver: the tick records them again"),
+        (settings.events_failed_queue, "SES events the events function failed on: the tick records them again"),
+    ]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("redrive", help="move a campaign's failed send messages from the DLQ back to the send queue")
-    p.add_argument("campaign", help="campaign id (c + 20 hex digits)")
+    p = sub.add_parser("redrive", help="ask for a campaign's failed send messages to go back to the send queue; "
+                                       "without a campaign, list the dead-letter queues")
+    p.add_argument("campaign", nargs="?", help="campaign id (c + 20 hex digits)")
     p.set_defaults(run=run)
 
 
@@ -87,10 +77,16 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings()
     describe_target()
     sqs = aws.client("sqs")
-    dlq = queue_url(sqs, settings.send_dlq)
-    moved, others = redrive(sqs, dlq, queue_url(sqs, settings.send_queue), args.campaign)
-    print(f"moved {moved} message(s) of {args.campaign} back to {settings.send_queue}")
-    print(f"{depth(sqs, dlq)} message(s) left in {settings.send_dlq}")
-    if others:
-        print(f"{others} of them belong to other campaigns or are unreadable: left alone", file=sys.stderr)
+    if args.campaign:
+        if not request(aws.client("dynamodb"), settings.table, args.campaign):
+            print(f"no campaign {args.campaign}", file=sys.stderr)
+            return 1
+        print(f"asked: the next tick (within 5 minutes) moves {args.campaign}'s messages from {settings.send_dlq} "
+              f"back to {settings.send_queue}")
+    for name, what in dead_letter_queues(settings):
+        try:
+            count: int | str = depth(sqs, queue_url(sqs, name))
+        except Exception as exc:  # one queue out of reach must not hide the others
+            count = f"unknown ({type(exc).__name__})"
+        print(f"{name}: {count} message(s) — {what}")
     return 0
