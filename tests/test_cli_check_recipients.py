@@ -199,3 +199,20 @@ def test_letters_without_an_address_column_are_announced(tmp_path, capsys):
                              b"Bo;bo@example.se;Ek 2;111 22;Stockholm\r\n")
     assert main(["check-recipients", str(with_address)]) == 0
     assert "no postal address column" not in capsys.readouterr().out
+
+
+def test_an_address_ses_cannot_take_is_a_letter_with_its_reason_and_an_idn_domain_is_deliverable(tmp_path, capsys):
+    path = write(tmp_path, ("Namn;E-post\r\nÅsa;åsa@exempel.se\r\nAnna;anna@exempel-åäö.se\r\n"
+                            "Bo;" + "b" * 300 + "@x.se\r\n" + "C" * 500 + ";cy@x.se\r\n").encode())
+    assert main(["check-recipients", str(path), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert (doc["rows"], doc["deliverable"], doc["letters"]) == (4, 2, 2)
+    assert [r["line"] for r in doc["rejected"]] == [4]
+    assert "longer than 254 characters" in doc["rejected"][0]["reason"]
+    reasons = {w["line"]: w["reason"] for w in doc["warnings"]}
+    assert "SES cannot send to" in reasons[2] and "needs a letter" in reasons[2]
+    assert "longer than 200 characters" in reasons[5]
+    assert main(["check-recipients", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "line 2: the e-mail address has letters SES cannot send to" in out
+    assert "åsa" not in out and "exempel" not in out

@@ -1,4 +1,8 @@
-"""An uploaded recipient file becomes a campaign: read, checked, reported, held or queued, exactly once."""
+"""An uploaded recipient file becomes a campaign: read, checked, reported, held or queued, exactly once.
+
+Staff requests on the same queue: approve a held campaign, retry a failed import (the same file's notification
+arriving again does the same), resume a campaign the sender stopped. Every one is safe to receive twice.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +15,8 @@ from typing import Any
 from chalicelib.campaigns import report
 from chalicelib.campaigns.objects import open_upload
 from chalicelib.campaigns.queueing import messages, send_all
-from chalicelib.campaigns.store import APPROVED, FAILED, HELD, IMPORTING, QUEUED, CampaignStore
-from chalicelib.campaigns.uploads import Approval, BadKey, Upload, parse_key
+from chalicelib.campaigns.store import APPROVED, FAILED, HELD, IMPORTING, QUEUED, STOPPED, CampaignStore
+from chalicelib.campaigns.uploads import Approval, BadKey, Resume, Retry, StaffRequest, Upload, parse_key
 from chalicelib.config import Settings
 from chalicelib.content.model import Incident
 from chalicelib.recipients import ImportResult, UnusableFile, read_recipients
@@ -29,9 +33,13 @@ class Importer:
     incidents: dict[str, Incident]
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
-    def handle(self, item: Upload | Approval) -> dict[str, Any]:
+    def handle(self, item: Upload | StaffRequest) -> dict[str, Any]:
         if isinstance(item, Approval):
             return self.approved(item.campaign_id)
+        if isinstance(item, Retry):
+            return self.retry(item.campaign_id)
+        if isinstance(item, Resume):
+            return self.resume(item.campaign_id)
         return self.upload(item)
 
     def upload(self, upload: Upload) -> dict[str, Any]:
@@ -42,10 +50,40 @@ class Importer:
         })
         if not created:
             existing = self.store.get(campaign_id) or {}
-            if existing.get("state") != IMPORTING:
-                log.info("upload already imported", extra={"campaign": campaign_id, "state": existing.get("state")})
+            state = existing.get("state")
+            if state == FAILED:  # e.g. the incident was not deployed yet: the same file uploaded again imports
+                if not self._restart(campaign_id, existing):
+                    return self.store.get(campaign_id) or {}
+            elif state != IMPORTING:
+                log.info("upload already imported", extra={"campaign": campaign_id, "state": state})
                 return existing
-            log.warning("resuming an interrupted import", extra={"campaign": campaign_id})
+            else:
+                log.warning("resuming an interrupted import", extra={"campaign": campaign_id})
+        return self._import(campaign_id, upload)
+
+    def retry(self, campaign_id: str) -> dict[str, Any]:
+        """`notis retry`: import a failed campaign's file again from scratch; any other state: nothing."""
+        campaign = self.store.get(campaign_id)
+        if not campaign or campaign.get("state") != FAILED:
+            log.info("retry ignored: the campaign is not failed",
+                     extra={"campaign": campaign_id, "state": (campaign or {}).get("state")})
+            return campaign or {}
+        if not self._restart(campaign_id, campaign):
+            return self.store.get(campaign_id) or {}
+        return self._import(campaign_id, _upload_of(campaign))
+
+    def _restart(self, campaign_id: str, campaign: dict[str, Any]) -> bool:
+        """failed -> importing, the old outcome cleared; False when another delivery restarted it first."""
+        restarted = self.store.update(
+            campaign_id, {"state": IMPORTING, "retried_at": self._now(),
+                          "previous_error_code": str(campaign.get("error_code") or "")},
+            expect_state=FAILED, remove=("error", "error_code", "failed_at", "counts", "first_problems"),
+        )
+        log.info("re-importing a failed upload" if restarted else "failed upload already restarted",
+                 extra={"campaign": campaign_id})
+        return restarted
+
+    def _import(self, campaign_id: str, upload: Upload) -> dict[str, Any]:
         try:
             slug, audience = self._target(upload.key)
             result = self._read(upload)
@@ -58,9 +96,57 @@ class Importer:
         if not campaign or campaign.get("state") != APPROVED:
             log.info("approval ignored", extra={"campaign": campaign_id, "state": (campaign or {}).get("state")})
             return campaign or {}
-        upload = Upload(campaign["bucket"], campaign["key"], campaign.get("version", ""), campaign.get("etag", ""))
-        result = self._read(upload)
+        result = self._read(_upload_of(campaign))
         return self._queue(campaign_id, campaign["incident"], campaign["audience"], result, expect=APPROVED)
+
+    def resume(self, campaign_id: str) -> dict[str, Any]:
+        """`notis resume`: a stopped campaign goes back to queued and its unsent mail is queued again.
+
+        The first notice is queued again whole, and so is every follow-up or update notice that had been queued:
+        the ledger claim per (send id, recipient) keeps everyone already mailed from a second e-mail. The record
+        says `resume_pending` until everything is queued, so a crash half-way is finished by the retried message.
+        """
+        campaign = self.store.get(campaign_id)
+        state = (campaign or {}).get("state")
+        if campaign and state == STOPPED:
+            if not self.store.update(campaign_id, {
+                "state": QUEUED, "resumed_at": self._now(), "resume_pending": True,
+                "last_stop_reason": str(campaign.get("stop_reason") or ""),
+            }, expect_state=STOPPED, remove=("stop_reason",)):
+                log.info("resume ignored: the campaign changed meanwhile", extra={"campaign": campaign_id})
+                return self.store.get(campaign_id) or {}
+        elif not (campaign and state == QUEUED and campaign.get("resume_pending")):
+            log.info("resume ignored: the campaign is not stopped", extra={"campaign": campaign_id, "state": state})
+            return campaign or {}
+        try:
+            result = self._read(_upload_of(campaign))
+        except (UnusableFile, LookupError) as exc:  # the file is gone or changed: say so, stay stopped
+            code = exc.code if isinstance(exc, UnusableFile) else type(exc).__name__
+            self.store.update(campaign_id, {"state": STOPPED, "stop_reason": (
+                "The campaign cannot be resumed: its uploaded file can no longer be read. Upload the list again "
+                "to reach the people not yet mailed (nobody already mailed is mailed twice).")},
+                remove=("resume_pending",))
+            log.warning("resume failed: the file cannot be read", extra={"campaign": campaign_id, "code": code})
+            return self.store.get(campaign_id) or {}
+        queued, too_large = self._send_notice(campaign_id, campaign["incident"], campaign["audience"], result)
+        followups = self._resume_followups(campaign_id)
+        self.store.update(campaign_id, {"resumed_messages": queued}, remove=("resume_pending",))
+        log.info("campaign resumed", extra={"campaign": campaign_id, "messages": queued, "too_large": too_large,
+                                            "recipients": len(result.recipients), "followups": followups})
+        return self.store.get(campaign_id) or {}
+
+    def _resume_followups(self, campaign_id: str) -> int:
+        """Start again every follow-up and update notice of the campaign whose marker says queued."""
+        from chalicelib.followups.markers import Markers
+        from chalicelib.followups.schedule import QUEUED as MARKER_QUEUED
+        from chalicelib.followups.schedule import plan
+        from chalicelib.followups.starter import Starter
+
+        campaign = self.store.get(campaign_id) or {}
+        markers = Markers(self.store.client, self.settings.table).load([campaign_id])
+        items = [s for s in plan(self.incidents, [campaign], markers, self.clock()) if s.marker_state == MARKER_QUEUED]
+        starter = Starter(self.s3, self.sqs, self.store.client, self.settings, clock=self.clock)
+        return sum(1 for item in items if starter.start(item, campaign, resume=True).started)
 
     # -- steps -------------------------------------------------------------------------------------------------
     def _target(self, key: str) -> tuple[str, str]:
@@ -102,16 +188,33 @@ class Importer:
 
     def _queue(self, campaign_id: str, slug: str, audience: str, result: ImportResult, *,
                expect: str) -> dict[str, Any]:
-        header = {"send_id": f"{slug}.{audience}.notice", "campaign": campaign_id, "incident": slug,
+        queued, too_large = self._send_notice(campaign_id, slug, audience, result)
+        values: dict[str, Any] = {"state": QUEUED, "queued_at": self._now(), "queued_messages": queued,
+                                  "send_id": first_notice_send_id(slug, audience)}
+        if too_large:
+            values["too_large"] = too_large
+        self.store.update(campaign_id, values, expect_state=expect)
+        log.info("campaign queued", extra={"campaign": campaign_id, "messages": queued,
+                                           "recipients": len(result.recipients), "too_large": too_large})
+        return self.store.get(campaign_id) or {}
+
+    def _send_notice(self, campaign_id: str, slug: str, audience: str, result: ImportResult) -> tuple[int, int]:
+        """Queue the first notice to every recipient: (messages queued, recipients too large for any message).
+
+        The import's caps make the second number 0; if it is not, those people are named by key in the log
+        (never by address) and left off, rather than stall the import on a message SQS refuses.
+        """
+        header = {"send_id": first_notice_send_id(slug, audience), "campaign": campaign_id, "incident": slug,
                   "audience": audience, "template": "notice"}
         queue_url = self.sqs.get_queue_url(QueueName=self.settings.send_queue)["QueueUrl"]
-        bodies = messages(header, (r.to_message() for r in result.recipients.values()))
+        too_large: list[str] = []
+        bodies = messages(header, (r.to_message() for r in result.recipients.values()),
+                          refused=lambda recipient: too_large.append(str(recipient.get("key", ""))))
         queued = send_all(self.sqs, queue_url, bodies)
-        self.store.update(campaign_id, {"state": QUEUED, "queued_at": self._now(), "queued_messages": queued,
-                                        "send_id": header["send_id"]}, expect_state=expect)
-        log.info("campaign queued", extra={"campaign": campaign_id, "messages": queued,
-                                           "recipients": len(result.recipients)})
-        return self.store.get(campaign_id) or {}
+        for key in too_large:
+            log.error("recipient too large for a send message; not queued", extra={"campaign": campaign_id,
+                                                                                  "recipient": key})
+        return queued, len(too_large)
 
     def _fail(self, campaign_id: str, exc: Exception) -> dict[str, Any]:
         reason = exc.reason if isinstance(exc, UnusableFile) else str(exc)
@@ -133,3 +236,14 @@ class Importer:
 
     def _now(self) -> str:
         return self.clock().isoformat(timespec="seconds")
+
+
+def _upload_of(campaign: dict[str, Any]) -> Upload:
+    """The exact object a campaign was made from."""
+    return Upload(campaign["bucket"], campaign["key"], campaign.get("version", ""), campaign.get("etag", ""),
+                  int(campaign.get("size") or 0))
+
+
+def first_notice_send_id(slug: str, audience: str) -> str:
+    """docs/internals.md: `<incident>.<audience>.notice`."""
+    return f"{slug}.{audience}.notice"

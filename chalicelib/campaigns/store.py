@@ -1,7 +1,9 @@
 """The campaign record in DynamoDB: created once per uploaded object, then moved through its states.
 
-States: importing -> queued | held | failed; held -> approved -> queued. The sender moves queued to sending
-and done through its counters. A redelivered notification finds the record and starts nothing new.
+States: importing -> queued | held | failed; held -> approved -> queued; failed -> importing (the same file's
+notification again, or `notis retry`); queued -> stopped (the sender, when SES refuses for a reason that is not
+about any recipient) -> queued (`notis resume`). The staff views derive sending and done from the ledger.
+A redelivered notification finds the record and starts nothing new, unless the import failed.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 IMPORTING, QUEUED, HELD, APPROVED, FAILED = "importing", "queued", "held", "approved", "failed"
+STOPPED = "stopped"  # set by the sender with `stop_reason`; its send messages are dropped, the ledger untouched
 _SER, _DE = TypeSerializer(), TypeDeserializer()
 
 
@@ -38,13 +41,18 @@ class CampaignStore:
         item = found.get("Item")
         return {k: _DE.deserialize(v) for k, v in item.items()} if item else None
 
-    def update(self, campaign_id: str, values: dict[str, Any], *, expect_state: str | None = None) -> bool:
-        """Set `values`; with expect_state, only if the record is still in that state (False otherwise)."""
+    def update(self, campaign_id: str, values: dict[str, Any], *, expect_state: str | None = None,
+               remove: tuple[str, ...] = ()) -> bool:
+        """Set `values` (and drop `remove`); with expect_state, only if the record is still in that state."""
         names = {f"#k{i}": k for i, k in enumerate(values)}
+        names.update({f"#r{i}": k for i, k in enumerate(remove)})
+        expression = "SET " + ", ".join(f"#k{i} = :v{i}" for i in range(len(values))) if values else ""
+        if remove:
+            expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(remove)))
         params: dict[str, Any] = {
             "TableName": self.table,
             "Key": campaign_key(campaign_id),
-            "UpdateExpression": "SET " + ", ".join(f"#k{i} = :v{i}" for i in range(len(values))),
+            "UpdateExpression": expression.strip(),
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": {f":v{i}": _SER.serialize(_plain(v)) for i, v in enumerate(values.values())},
         }

@@ -36,6 +36,27 @@ class Approval:
     campaign_id: str
 
 
+@dataclass(frozen=True)
+class Retry:
+    """Staff asked to import a failed campaign again (`notis retry`), e.g. once its incident is deployed."""
+
+    campaign_id: str
+
+
+@dataclass(frozen=True)
+class Resume:
+    """Staff asked to send a stopped campaign again (`notis resume`) once the fault that stopped it is fixed."""
+
+    campaign_id: str
+
+
+StaffRequest = Approval | Retry | Resume
+_STAFF_REQUESTS: dict[str, type[Approval] | type[Retry] | type[Resume]] = {
+    "approve": Approval, "retry": Retry, "resume": Resume,
+}
+CAMPAIGN_ID = re.compile(r"^c[0-9a-f]{20}$")
+
+
 class BadKey(ValueError):
     """An upload path that does not say which incident and audience it is for."""
 
@@ -51,19 +72,24 @@ def parse_key(key: str) -> tuple[str, str]:
     return match["incident"], match["audience"]
 
 
-def parse_message(body: str) -> list[Upload | Approval]:
-    """Uploads named by one import-queue message: an S3 notification, S3's test event, or an approval."""
+def parse_message(body: str) -> list[Upload | StaffRequest]:
+    """What one import-queue message asks: uploads (an S3 notification; none for S3's test event), or a staff
+    request `{"notis": "approve" | "retry" | "resume", "campaign": "<campaign id>"}`. Anything else: nothing."""
     try:
         doc = json.loads(body)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         return []
     if not isinstance(doc, dict):
         return []
-    if doc.get("notis") == "approve" and isinstance(doc.get("campaign"), str):
-        return [Approval(doc["campaign"])]
+    if "notis" in doc:
+        kind, campaign = doc.get("notis"), doc.get("campaign")
+        request = _STAFF_REQUESTS.get(kind) if isinstance(kind, str) else None
+        if request is None or not isinstance(campaign, str) or not CAMPAIGN_ID.match(campaign) or len(doc) != 2:
+            return []  # unknown, ambiguous (a notification too) or not a campaign id: nothing, never a guess
+        return [request(campaign)]
     if doc.get("Event") == "s3:TestEvent":
         return []
-    found: list[Upload | Approval] = []
+    found: list[Upload | StaffRequest] = []
     for record in doc.get("Records") or []:
         upload = _upload(record)
         if upload:

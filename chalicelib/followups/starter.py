@@ -59,12 +59,16 @@ class Starter:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     lease_seconds: float = LEASE_SECONDS
 
-    def start(self, item: Scheduled, campaign: dict[str, Any], *, by_hand: bool = False) -> Started:
-        """Start `item` for `campaign` unless someone else has; `by_hand` may also start a stale or failed one."""
+    def start(self, item: Scheduled, campaign: dict[str, Any], *, by_hand: bool = False,
+              resume: bool = False) -> Started:
+        """Start `item` for `campaign` unless someone else has; `by_hand` may also start a stale or failed one,
+        `resume` (a stopped campaign resumed: its queued messages were dropped) a queued one."""
         markers = Markers(self.dynamodb, self.settings.table)
         owner, now = new_owner(), self.clock().timestamp()
-        also = (STALE, FAILED) if by_hand else ()
+        also = ((STALE, FAILED) if by_hand else ()) + ((QUEUED,) if resume else ())
         extra = {"send_id": item.send_id, "due": item.due.isoformat(), "by_hand": by_hand}
+        if resume:
+            extra["resumed"] = True
         if not markers.claim(marker_pk(item.campaign), item.marker, owner=owner, now=now,
                              lease=self.lease_seconds, also_from=also, attributes=extra):
             return Started(False)
@@ -88,7 +92,8 @@ class Starter:
                                   "audience": item.audience, "template": item.template}
         if item.update_id:
             header["update_id"] = item.update_id
-        header["not_after"] = send_not_after(item, now, len(chosen), self.settings.max_send_rate, by_hand=by_hand)
+        header["not_after"] = send_not_after(item, now, len(chosen), self.settings.max_send_rate,
+                                             by_hand=by_hand or resume)  # staff chose to go on: width from now
         url = self.sqs.get_queue_url(QueueName=self.settings.send_queue)["QueueUrl"]
         queued = send_all(self.sqs, url, messages(header, (r.to_message() for r in chosen)))
         counts = {

@@ -24,11 +24,16 @@ Interface (everything the import handler and the CLI need):
         Recipient(key, email, names, lang, lines (the first 100), row_count; .to_message() for the send queue).
             Treat it as read-only: single-row recipients are built on the fly by values().
         RowIssue(line, reason, column): reason is a fixed sentence, never a value from the file.
-        An invalid address is both rejected and on the letter list; an empty one only on the letter list.
+        An invalid address is both rejected and on the letter list; an empty one only on the letter list; one SES
+        cannot send to (not ASCII before the @) is a warning and a letter. Caps: an address over 254 characters
+        is rejected; a name over MAX_NAME_CHARS (200) is left out, with a warning.
         Every row is accounted for: rows == deliverable + duplicates_merged + letters_count.
     read_recipients(stream, *, max_bytes, hmac_key, default_lang="sv") -> ImportResult   (the two above)
     recipient_key(email: str, hmac_key: bytes) -> str        hex HMAC-SHA256 of the lower-cased address
-    normalise_email(raw: str) -> str                          raises InvalidEmail(reason)
+    normalise_email(raw: str) -> str                          raises InvalidEmail(reason); UnsendableEmail (an
+                                                              InvalidEmail) for a valid address SES cannot take
+    ses_destination(address: str) -> str                      the ASCII (punycode) form SES v2 needs as Destination;
+                                                              raises UnsendableEmail
     validate_personnummer(value: str) -> str | None           None when valid or empty; else a reason
                                                               (-, +, and Excel's en/em dash, minus sign, hyphens)
     UnusableFile(code, reason, line=None)                     .code for code, .reason for staff
@@ -42,7 +47,7 @@ from __future__ import annotations
 from typing import BinaryIO
 
 from chalicelib.recipients.collect import MAX_ISSUES_KEPT, ImportResult, RowIssue, collect
-from chalicelib.recipients.email import InvalidEmail, normalise_email
+from chalicelib.recipients.email import InvalidEmail, UnsendableEmail, normalise_email, ses_destination
 from chalicelib.recipients.errors import UnusableFile
 from chalicelib.recipients.personnummer import validate_personnummer
 from chalicelib.recipients.pseudonym import recipient_key
@@ -64,11 +69,13 @@ __all__ = [
     "Row",
     "RowIssue",
     "RowReader",
+    "UnsendableEmail",
     "UnusableFile",
     "collect",
     "iter_rows",
     "normalise_email",
     "read_recipients",
     "recipient_key",
+    "ses_destination",
     "validate_personnummer",
 ]

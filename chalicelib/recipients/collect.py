@@ -11,7 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from chalicelib.recipients.email import NO_ADDRESS, InvalidEmail, fast_normalise, normalise_email
+from chalicelib.recipients.email import (
+    NO_ADDRESS,
+    InvalidEmail,
+    UnsendableEmail,
+    fast_normalise,
+    normalise_email,
+)
 from chalicelib.recipients.issues import RowIssue
 from chalicelib.recipients.personnummer import validate_personnummer
 from chalicelib.recipients.store import LINES_KEPT, Recipient, RecipientStore
@@ -21,6 +27,19 @@ MAX_ISSUES_KEPT = 10_000  # per kind (rejected, warnings, letters); the counts s
 LANGUAGES = ("sv", "en")
 UNKNOWN_LANGUAGE = "the language is not sv or en; the default language is used"
 OTHER_LANGUAGE = "the language differs from an earlier row for the same address; that row's language is used"
+# Caps on what is kept from a cell. A real name is under 100 characters; one over MAX_NAME_CHARS is almost surely
+# a broken export (a whole row or a note pasted in). The person is still mailed, greeted without the name (as
+# when the name is missing), and the report says so: cutting it would put a fragment of garbage in a legal notice.
+MAX_NAME_CHARS = 200
+LONG_NAME = (
+    f"the name is longer than {MAX_NAME_CHARS} characters, which looks like a broken export; the e-mail is sent "
+    "without a name in the greeting"
+)
+# The postal address is not kept at import, but a letter is printed from it: say so when it is clearly broken.
+MAX_POSTAL_ADDRESS_CHARS = 500
+LONG_POSTAL_ADDRESS = (
+    f"the postal address is longer than {MAX_POSTAL_ADDRESS_CHARS} characters; check it before printing a letter"
+)
 
 __all__ = ["LINES_KEPT", "MAX_ISSUES_KEPT", "ImportResult", "Recipient", "RowIssue", "collect"]
 
@@ -86,11 +105,22 @@ def collect(rows: Iterable[Row], *, hmac_key: bytes, default_lang: str = "sv") -
             n_letters += 1
             if len(letters) < cap:
                 letters.append(RowIssue(line, NO_ADDRESS, "e-mail"))
+            n_warnings += _check_postal_address(row, warnings, cap)
             continue
         email = fast_normalise(raw)  # the common case, without the exception machinery
         if email is None:
             try:
                 email = normalise_email(raw)
+            except UnsendableEmail as exc:  # a valid address SES cannot take: a letter, said as a warning
+                reason = str(exc)
+                n_warnings += 1
+                if len(warnings) < cap:
+                    warnings.append(RowIssue(line, reason, "e-mail"))
+                n_letters += 1
+                if len(letters) < cap:
+                    letters.append(RowIssue(line, reason, "e-mail"))
+                n_warnings += _check_postal_address(row, warnings, cap)
+                continue
             except InvalidEmail as exc:
                 reason = str(exc)
                 if reason != NO_ADDRESS:  # a cell of only invisible characters is simply empty
@@ -100,10 +130,16 @@ def collect(rows: Iterable[Row], *, hmac_key: bytes, default_lang: str = "sv") -
                 n_letters += 1
                 if len(letters) < cap:
                     letters.append(RowIssue(line, reason, "e-mail"))
+                n_warnings += _check_postal_address(row, warnings, cap)
                 continue
         name = row.name
         if "  " in name or "\n" in name or "\t" in name:
             name = " ".join(name.split())
+        if len(name) > MAX_NAME_CHARS:
+            name = ""
+            n_warnings += 1
+            if len(warnings) < cap:
+                warnings.append(RowIssue(line, LONG_NAME, "name"))
         joined = store.add(email, name, lang, line)
         if joined is not None:
             merged += 1
@@ -118,3 +154,12 @@ def collect(rows: Iterable[Row], *, hmac_key: bytes, default_lang: str = "sv") -
     result.duplicates_merged = merged
     result.rejected_count, result.warnings_count, result.letters_count = n_rejected, n_warnings, n_letters
     return result
+
+
+def _check_postal_address(row: Row, warnings: list[RowIssue], cap: int) -> int:
+    """1 (a warning added) when the letter's postal address is clearly broken, else 0."""
+    if len(row.postal_address) <= MAX_POSTAL_ADDRESS_CHARS:
+        return 0
+    if len(warnings) < cap:
+        warnings.append(RowIssue(row.line, LONG_POSTAL_ADDRESS, "address"))
+    return 1
