@@ -16,6 +16,7 @@ from email.headerregistry import Address
 from email.utils import format_datetime, formataddr, make_msgid
 
 from chalicelib.mail.render import Composed
+from chalicelib.recipients.email import ses_destination
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]")
 
@@ -108,17 +109,6 @@ def _recipient(value: str) -> str:
     return _address(value, "recipient")
 
 
-def ascii_address(value: str) -> str:
-    """The bare address in 7-bit ASCII, as SES v2 wants it in `Destination`: an IDN domain as punycode.
-
-    ValueError for an address SES cannot take at all (a non-ASCII local part: SES has no SMTPUTF8).
-    """
-    if isinstance(value, str) and len(value) <= 254 and _SIMPLE_ADDRESS.match(value):
-        return value
-    _, local, domain = _parts(value, "recipient")
-    return f"{local}@{domain}"
-
-
 @functools.lru_cache(maxsize=16)
 def sender_address(value: str, role: str = "sender") -> str:
     """A configured From or Reply-To, formatted by the standard library (`email.utils.formataddr`): a name
@@ -170,8 +160,8 @@ def _parts(value: str, role: str) -> tuple[str, str, str]:
         raise AddressError(f"the {role} address is not a single e-mail address", role)
     if not local.isascii():
         raise AddressError(f"the {role} address has a non-ASCII local part (SES cannot send to it)", role)
-    try:
-        domain = domain.encode("idna").decode("ascii")
-    except UnicodeError as exc:
+    try:  # the same punycode as the Destination SES gets (IDNA 2008, chalicelib.recipients.email)
+        domain = ses_destination(f"{local}@{domain}").rpartition("@")[2]
+    except ValueError as exc:
         raise AddressError(f"the {role} address has an invalid domain", role) from exc
     return display, local, domain

@@ -136,14 +136,14 @@ def build_request(
 
     `sender` is the formatted From (mime.sender_address: RFC 2047 for a non-ASCII name, as SES requires) and
     `to` goes into Destination, which SES wants in 7-bit ASCII: an IDN domain is sent as punycode
-    (mime.ascii_address); the To header inside the raw message says the same.
+    (recipients.email.ses_destination, as the import checked it); the To header says the same.
     """
-    from chalicelib.mail.mime import ascii_address
+    from chalicelib.recipients.email import ses_destination
     from chalicelib.sending.ids import tag_value
 
     request: dict[str, Any] = {
         "FromEmailAddress": sender,
-        "Destination": {"ToAddresses": [ascii_address(to)]},
+        "Destination": {"ToAddresses": [ses_destination(to)]},
         "Content": {"Raw": {"Data": raw}},
         "EmailTags": [{"Name": "notis_send", "Value": tag_value(send_id)}, {"Name": "notis_key", "Value": key}],
     }

@@ -66,6 +66,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.mail.mime import AddressError
+from chalicelib.recipients.email import UnsendableEmail
 from chalicelib.sending import ledger as L
 from chalicelib.sending.ids import KEY_RE, SEND_ID_RE
 from chalicelib.sending.ratelimit import RateLimiter
@@ -310,8 +311,10 @@ class Worker:
             return self._settled(job, r, claim.state, claim.campaign, now, expires)
         try:
             raw = self.render(job, r, claim.reference)
+            request = build_request(raw, sender=self.sender, to=r.email, send_id=job.send_id, key=r.key,
+                                    configuration_set=self.configuration_set)
         except Exception as exc:
-            if isinstance(exc, AddressError) and exc.role == "recipient":
+            if isinstance(exc, UnsendableEmail) or (isinstance(exc, AddressError) and exc.role == "recipient"):
                 # This person's address cannot be used (the import should have said so): a letter, not a retry.
                 self.ledger.mark_failed(job.send_id, r.key, owner=owner, now=self.now(), campaign=job.campaign,
                                         reason=f"unusable e-mail address: {exc}"[:200])
@@ -321,14 +324,6 @@ class Worker:
             self.ledger.release(job.send_id, r.key, owner=owner)
             self._note(job, unrendered=r.key)
             return "pending", "render"
-        request = build_request(
-            raw,
-            sender=self.sender,
-            to=r.email,
-            send_id=job.send_id,
-            key=r.key,
-            configuration_set=self.configuration_set,
-        )
         try:
             message_id = send(
                 self.ses,
