@@ -110,3 +110,116 @@ def test_a_full_run_logs_no_personal_data(aws, captured_logs, capfd):
     assert "campaign queued" in everything, "the logs were really captured"
     leaks = [s for s in secrets_of(PEOPLE) if s.lower() in everything.lower()]
     assert leaks == []
+
+
+def stored_everywhere(aws) -> str:
+    """Every item of the table and every object notis wrote under reports/ (the ledger, records, reports)."""
+    db = client("dynamodb")
+    items, kwargs = [], {"TableName": aws["settings"].table}
+    while True:
+        page = db.scan(**kwargs)
+        items += page.get("Items", [])
+        if "LastEvaluatedKey" not in page:
+            break
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    s3 = client("s3")
+    reports = [s3.get_object(Bucket=aws["bucket"], Key=o["Key"])["Body"].read().decode("utf-8", "replace")
+               for o in s3.list_objects_v2(Bucket=aws["bucket"], Prefix="reports/").get("Contents", [])]
+    assert items and reports, "nothing was stored: the search would prove nothing"
+    return repr(items) + "\n".join(reports)
+
+
+class HostileSES:
+    """SES answering with errors that quote the address, as real SES messages can; some calls time out."""
+
+    def __init__(self, real):
+        self.real = real
+
+    def send_email(self, **kw):
+        from botocore.exceptions import ClientError, ReadTimeoutError
+
+        to = kw["Destination"]["ToAddresses"][0]
+        if to.startswith("astrid"):
+            raise ClientError({"Error": {"Code": "BadRequestException", "Message": f"Illegal address: {to}"},
+                               "ResponseMetadata": {"HTTPStatusCode": 400}}, "SendEmail")
+        if to.startswith("fredrika.3"):
+            raise ClientError({"Error": {"Code": "MessageRejected", "Message": f"Rejected {to} (Fredrika)"},
+                               "ResponseMetadata": {"HTTPStatusCode": 400}}, "SendEmail")
+        if to.startswith("fredrika.4"):
+            raise ReadTimeoutError(endpoint_url=f"https://email/{to}")
+        return self.real.send_email(**kw)
+
+
+def test_the_error_paths_log_and_store_no_personal_data(aws, captured_logs, capfd, monkeypatch):
+    """SES errors quoting addresses, a renderer that fails with a name in its message, unusable files, an
+    import for an incident that does not exist, a failing tick step, an exception nobody expected: the logs,
+    the staff commands, the ledger, the campaign records and the S3 reports name no one."""
+    from chalicelib.sending import render as render_module
+
+    settings = aws["settings"]
+    s3 = client("s3")
+    rows = "".join(f"{n};{p};{e};{t}\r\n" for n, p, e, t in PEOPLE)
+    good = ("Namn;Personnummer;E-post;Telefon\r\n" + rows).encode("utf-8-sig")
+    no_email_column = ("Namn;Personnummer;Telefon\r\n" + "".join(
+        f"{n};{p};{t}\r\n" for n, p, _, t in PEOPLE)).encode("utf-8")
+    for key, body in [
+        ("uploads/korkortsportalen-2024/customers/lista.csv", good),
+        ("uploads/korkortsportalen-2024/customers/utan-epost.csv", no_email_column),
+        ("uploads/korkortsportalen-2024/customers/kalkyl.xlsx.csv", b"PK\x03\x04" + good),
+        ("uploads/finns-inte-2099/customers/lista.csv", good),  # an incident that is not published
+    ]:
+        s3.put_object(Bucket=aws["bucket"], Key=key, Body=body, ServerSideEncryption="aws:kms")
+
+    real_renderer = render_module.mail_renderer
+
+    def renderer_failing_for_cecilia_and_dag(**kwargs):
+        real = real_renderer(**kwargs)
+
+        def render(job, r, reference):
+            if r.email.startswith("fredrika.5"):
+                raise KeyError(f"no template for {r.names} <{r.email}>")  # a bug that quotes the person
+            return real(job, r, reference)
+
+        return render
+
+    monkeypatch.setattr(render_module, "mail_renderer", renderer_failing_for_cecilia_and_dag)
+
+    def drain(queue: str, handler) -> None:
+        deliver(aws["queues"][queue], lambda event: handler(event, settings))
+
+    drain(settings.import_queue, handle_import)
+    hostile = HostileSES(client("sesv2"))
+    deliver(aws["queues"][settings.send_queue], lambda event: handle_send(event, settings, ses=hostile))
+
+    # An exception nobody expected, raised inside the import with personal data in its text.
+    from chalicelib.campaigns import importer as importer_module
+
+    def exploding(self, item):
+        raise RuntimeError(f"unexpected: {PEOPLE[0][0]} {PEOPLE[0][1]} {PEOPLE[0][2]}")
+
+    monkeypatch.setattr(importer_module.Importer, "handle", exploding)
+    s3.put_object(Bucket=aws["bucket"], Key="uploads/korkortsportalen-2024/customers/igen.csv", Body=good,
+                  ServerSideEncryption="aws:kms")
+    drain(settings.import_queue, handle_import)
+
+    # A tick whose steps fail: the uploads are gone when the follow-up starts (and S3 answers with errors).
+    for o in s3.list_object_versions(Bucket=aws["bucket"], Prefix="uploads/").get("Versions", []):
+        s3.delete_object(Bucket=aws["bucket"], Key=o["Key"], VersionId=o["VersionId"])
+    summary = handle_tick(settings, now=datetime.now(UTC) + timedelta(days=15))
+    assert summary["failed"] or summary["errors"], summary
+
+    campaigns = __import__("chalicelib.campaigns.store", fromlist=["x"]).CampaignStore(
+        client("dynamodb"), settings.table).list()
+    states = sorted(c["state"] for c in campaigns)
+    assert "failed" in states and any(s in ("queued", "stopped") for s in states), states
+    for c in campaigns:
+        for command in (["status", c["campaign"]], ["evidence", c["campaign"], "--json"]):
+            main(command)
+    assert main(["status"]) == 0
+
+    out, err = capfd.readouterr()
+    logged = captured_logs.getvalue() + out + err
+    assert "import failed" in logged and "render failed" in logged, "the error paths really ran"
+    everything = logged + stored_everywhere(aws)
+    leaks = [s for s in secrets_of(PEOPLE) if s.lower() in everything.lower()]
+    assert leaks == []
