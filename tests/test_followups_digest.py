@@ -76,3 +76,16 @@ def test_concurrent_ticks_send_one_digest(aws, monkeypatch):
     for t in threads:
         t.join()
     assert sum(r["digest_sent"] for r in results) == 1 and len(digests(aws)) == 1
+
+
+def test_a_sender_name_with_a_comma_and_a_staff_address_on_an_idn_domain_reach_ses_as_it_requires(aws):
+    """Under the contract layer: a raw `Kundtjänst, Körkortsportalen <…>` From would be BadRequestException."""
+    inc = incident()
+    import_campaign(aws, inc)
+    settings = dataclasses.replace(aws["settings"], staff_email="dpo@körkortsportalen.example",
+                                   sender="Kundtjänst, Körkortsportalen <notis@example.org>")
+    assert tick(aws, inc, T0.replace(hour=7), settings=settings)["digest_sent"] == 1
+    [mail] = [m for m in ses_backends[DEFAULT_ACCOUNT_ID][aws["region"]].sent_messages
+              if "xn--" in str(getattr(m, "destinations", ""))]
+    ascii_domain = "körkortsportalen.example".encode("idna").decode()  # the standard library's punycode
+    assert "=?utf-8?" in mail.source and f"dpo@{ascii_domain}" in str(mail.destinations)

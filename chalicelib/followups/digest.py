@@ -87,10 +87,14 @@ def is_digest_time(now: datetime) -> bool:
 
 
 def send(ses: Any, *, sender: str, to: str, digest: Digest) -> str:
-    """Send through SES v2 as plain text; returns the message id."""
+    """Send through SES v2 as plain text; returns the message id. From and To as SES takes them: 7-bit ASCII,
+    a display name RFC 2047-encoded, an IDN domain in punycode (the same rules as the notices)."""
+    from chalicelib.mail.mime import sender_address
+    from chalicelib.recipients.email import ses_destination
+
     out = ses.send_email(
-        FromEmailAddress=sender,
-        Destination={"ToAddresses": [to]},
+        FromEmailAddress=sender_address(sender),
+        Destination={"ToAddresses": [ses_destination(sender_address(to, "staff"))]},
         Content={"Simple": {"Subject": {"Data": digest.subject, "Charset": "UTF-8"},
                             "Body": {"Text": {"Data": digest.text, "Charset": "UTF-8"}}}},
     )
