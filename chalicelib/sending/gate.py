@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from typing import Any
 
 STOPPED = "stopped"
-SENDABLE = frozenset({"importing", "approved", "queued"})  # the importer queues before it writes `queued`
+# The importer queues before it writes `queued`; older records may say `sending` or `done` (read as queued).
+SENDABLE = frozenset({"importing", "approved", "queued", "sending", "done"})
 
 
 def _key(campaign: str) -> dict[str, Any]:
@@ -46,19 +47,20 @@ class CampaignGate:
 
     def stop(self, campaign: str, *, reason: str, code: str, now: str) -> bool:
         """Record the campaign as stopped with the reason; False when it was not sending (already stopped)."""
+        names = [f":s{i}" for i in range(len(SENDABLE))]
         try:
             self.client.update_item(
                 TableName=self.table,
                 Key=_key(campaign),
                 UpdateExpression="SET #s = :stopped, stop_reason = :reason, stop_code = :code, stopped_at = :now",
-                ConditionExpression="#s IN (:a, :b, :c)",
+                ConditionExpression=f"#s IN ({', '.join(names)})",
                 ExpressionAttributeNames={"#s": "state"},
                 ExpressionAttributeValues={
                     ":stopped": {"S": STOPPED},
                     ":reason": {"S": reason[:300]},
                     ":code": {"S": code[:80]},
                     ":now": {"S": now},
-                    **{f":{n}": {"S": s} for n, s in zip("abc", sorted(SENDABLE), strict=True)},
+                    **{name: {"S": state} for name, state in zip(names, sorted(SENDABLE), strict=True)},
                 },
             )
         except self.client.exceptions.ConditionalCheckFailedException:
