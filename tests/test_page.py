@@ -294,6 +294,15 @@ def test_if_none_match_gives_304(client, path):
     assert client.http.get(path, headers={"If-None-Match": '"stale"'}).status_code == 200
 
 
+@pytest.mark.parametrize("path", [*ROUTES, "/style.css", "/favicon.ico"])
+def test_304_carries_the_headers_of_the_200_and_never_a_wrong_content_type(client, path):
+    """RFC 9110 15.4.5: a 304 sends what the 200 would; Chalice would label an empty body application/json."""
+    first = client.http.get(path)
+    again = client.http.get(path, headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+    assert dict(again.headers) == dict(first.headers)
+
+
 def test_etag_differs_per_language(client):
     assert client.http.get("/?lang=sv").headers["ETag"] != client.http.get("/?lang=en").headers["ETag"]
     assert client.http.get("/").headers["Vary"] == "Accept-Language"
