@@ -81,3 +81,13 @@ def test_a_big_listing_piped_to_head_exits_141_as_a_shell_tool_would(fake_outbox
                             capture_output=True, timeout=60, check=False)
     assert result.returncode == 141, result.stderr.decode()
     assert b"Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("args", [["info"], ["info", "--json"]])
+def test_info_without_a_stack_or_credentials_fails_with_the_usual_line(tmp_path, args):
+    result = subprocess.run([*NOTIS, *args], cwd=ROOT, env=_env(tmp_path, AWS_DEFAULT_REGION="eu-north-1"),
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == ("notis: no local stack is running and no AWS credentials were found: start one with "
+                             "`make run`, or set AWS credentials (or --profile) for the deployment\n")
