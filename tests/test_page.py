@@ -106,6 +106,22 @@ def test_structure_is_accessible(client):
     assert any(tag == "a" and a.get("href") == "#main" for tag, a in page.attrs), "skip link"
 
 
+@pytest.mark.parametrize(("lang", "words"), [("sv", ["Frågor?", "Kontakta Körkortsportalen", "Telefon"]),
+                                             ("en", ["Questions?", "Contact Körkortsportalen", "Phone"])])
+def test_whom_to_contact_is_said_under_the_summary(client, lang, words):
+    """Phone, opening hours and e-mail before the first section; the Art. 34 sections keep their order."""
+    body = client.http.get(f"/?lang={lang}").body.decode()
+    reach = body[body.index('class="reach"'):body.index("</div>", body.index('class="reach"'))]
+    assert body.index('class="lead"') < body.index('class="reach"') < body.index('id="h-what"')
+    assert all(word in reach for word in words)
+    assert 'href="tel:0101234567"' in reach and 'href="mailto:dataskydd@korkortsportalen.example"' in reach
+    assert ("Vardagar 08.00–17.00" if lang == "sv" else "Weekdays 08:00") in reach
+    assert 'href="#h-contact"' in reach
+    order = [body.index(f'id="h-{name}"') for name in
+             ("what", "data", "consequences", "measures", "advice", "genuine", "timeline", "faq", "contact")]
+    assert order == sorted(order)
+
+
 def test_status_is_said_in_words_not_only_colour(client):
     html = client.http.get("/").body.decode()
     assert re.search(r'class="status status-monitoring">.*Åtgärdat, vi följer upp</span>', html)
