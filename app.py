@@ -5,6 +5,8 @@ The page routes import nothing from AWS (cold start); event handlers import thei
 
 from __future__ import annotations
 
+import os
+
 from chalice import Chalice, Rate, Response
 
 from chalicelib import logs, web
@@ -12,6 +14,10 @@ from chalicelib.config import load_settings
 from chalicelib.content.loader import ContentError
 
 app = Chalice(app_name="notis")
+if "AWS_LAMBDA_FUNCTION_NAME" not in os.environ:  # chalice local, the local stack, tests: `{proxy+}` as in AWS
+    from chalicelib.web import localgateway
+
+    localgateway.install()
 logs.configure(app.log)  # JSON lines at INFO (Chalice's default is ERROR); `notis.*` loggers propagate here
 settings = load_settings()
 try:

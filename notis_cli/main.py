@@ -37,7 +37,11 @@ def main(argv: list[str] | None = None) -> int:
 
     use_local_stack_if_running(profile=args.profile)  # the local stack while it runs, unless told otherwise
     try:
-        return int(args.run(args) or 0)
+        code = int(args.run(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's own flush at exit
+        return code
+    except BrokenPipeError:
+        return reader_went_away()
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -51,6 +55,21 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"notis: {reason}", file=sys.stderr)
         return 1
+
+
+def reader_went_away() -> int:
+    """`notis ... | head` closed the pipe: stop quietly, as a shell tool killed by SIGPIPE would (exit 141).
+
+    The Python docs' recipe: point stdout at devnull so the flush at exit cannot raise a second time.
+    """
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a real file (tests): nothing left to flush into it
+        pass
+    return 141
 
 
 def aws_problem(exc: Exception) -> str | None:

@@ -625,3 +625,16 @@ def test_app_serves_pages_and_parses_templates_from_the_zip_alone(package: Path,
     expected_templates = sum(1 for n in _runtime_files() if n.startswith("chalicelib/templates/"))
     assert report == {"home": 200, "page": 200, "has_title": True, "templates": expected_templates, "boto3": False,
                       "compiled": 0}, "pages render from the precompiled templates: no compiling at cold start"
+
+
+def test_api_gateway_sends_every_unknown_path_to_the_app_for_its_404_page(resources):
+    """`/{proxy+}` is greedy in API Gateway: /a/b/c reaches the app (its 404 page), not API Gateway's 403."""
+    (api,) = _of_type(resources, "AWS::Serverless::Api").values()
+    paths = api["Properties"]["DefinitionBody"]["paths"]
+    import app as notis_app
+
+    assert set(paths) == set(notis_app.app.routes), "every route of the app, no more"
+    for method in ("get", "head"):
+        integration = paths["/{proxy+}"][method]["x-amazon-apigateway-integration"]
+        assert integration["type"] == "aws_proxy"
+        assert "${APIHandler.Arn}" in integration["uri"]["Fn::Sub"]

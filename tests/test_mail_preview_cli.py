@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 from email import policy
+from pathlib import Path
 
 import pytest
 
@@ -44,16 +45,37 @@ def test_update_and_raw_message(capsys: pytest.CaptureFixture[str]) -> None:
         (["--incident", "nope", "--audience", "customers"], "no incident 'nope'; there are: korkortsportalen-2024"),
         (["--incident", SLUG, "--audience", "teachers"], "has no audience 'teachers'; it has: customers, schools"),
         (["--incident", SLUG, "--audience", "customers", "--template", "update"], "needs the update id"),
-        (["--incident", SLUG, "--audience", "customers", "--template", "nope"], "no e-mail template 'nope'"),
+        (["--incident", SLUG, "--audience", "customers", "--template", "nope"],
+         "no e-mail template 'nope'; there are: notice, reminder, update"),
+        (["--incident", SLUG, "--audience", "customers", "--update", "nope"],
+         "has no update 'nope'; it has: upptackt, anmalt, informerat, fragor-och-svar"),
+        (["--incident", SLUG, "--audience", "customers", "--template", "update", "--update", "nope"],
+         "has no update 'nope'; it has: upptackt"),
     ],
 )
 def test_mistakes_get_a_clear_message(capsys: pytest.CaptureFixture[str], argv: list[str], said: str) -> None:
     assert main(["preview-mail", *argv]) == 1
     captured = capsys.readouterr()
     assert said in captured.err and captured.out == ""
+    assert captured.err.startswith("notis: ") and len(captured.err.splitlines()) == 1
+    root = str(Path(__file__).resolve().parent.parent)
+    assert root not in captured.err, "no path of the project on this machine"
+
+
+def test_update_id_alone_picks_the_update_template(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["preview-mail", "--incident", SLUG, "--audience", "customers", "--update", "anmalt"]) == 0
+    assert capsys.readouterr().out.startswith("Subject: ")
 
 
 def test_broken_content_folder_is_reported(capsys: pytest.CaptureFixture[str], tmp_path) -> None:
     (tmp_path / "x").mkdir()
     assert main(["preview-mail", "--incident", "x", "--audience", "a", "--path", str(tmp_path)]) == 1
     assert "has no incident.yaml" in capsys.readouterr().err
+
+
+def test_content_problems_name_the_project_files_from_its_root(capsys: pytest.CaptureFixture[str]) -> None:
+    root = Path(__file__).resolve().parent.parent
+    folder = root / "chalicelib" / "templates" / "mail"  # folders without incident.yaml: a content error
+    assert main(["preview-mail", "--incident", "x", "--audience", "a", "--path", str(folder)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("notis: ") and "chalicelib/templates/mail" in err and str(root) not in err

@@ -106,6 +106,22 @@ def test_structure_is_accessible(client):
     assert any(tag == "a" and a.get("href") == "#main" for tag, a in page.attrs), "skip link"
 
 
+@pytest.mark.parametrize(("lang", "words"), [("sv", ["Frågor?", "Kontakta Körkortsportalen", "Telefon"]),
+                                             ("en", ["Questions?", "Contact Körkortsportalen", "Phone"])])
+def test_whom_to_contact_is_said_under_the_summary(client, lang, words):
+    """Phone, opening hours and e-mail before the first section; the Art. 34 sections keep their order."""
+    body = client.http.get(f"/?lang={lang}").body.decode()
+    reach = body[body.index('class="reach"'):body.index("</div>", body.index('class="reach"'))]
+    assert body.index('class="lead"') < body.index('class="reach"') < body.index('id="h-what"')
+    assert all(word in reach for word in words)
+    assert 'href="tel:0101234567"' in reach and 'href="mailto:dataskydd@korkortsportalen.example"' in reach
+    assert ("Vardagar 08.00–17.00" if lang == "sv" else "Weekdays 08:00") in reach
+    assert 'href="#h-contact"' in reach
+    order = [body.index(f'id="h-{name}"') for name in
+             ("what", "data", "consequences", "measures", "advice", "genuine", "timeline", "faq", "contact")]
+    assert order == sorted(order)
+
+
 def test_status_is_said_in_words_not_only_colour(client):
     html = client.http.get("/").body.decode()
     assert re.search(r'class="status status-monitoring">.*Åtgärdat, vi följer upp</span>', html)
@@ -292,6 +308,15 @@ def test_if_none_match_gives_304(client, path):
     assert again.status_code == 304 and again.body == b""
     assert again.headers["ETag"] == etag
     assert client.http.get(path, headers={"If-None-Match": '"stale"'}).status_code == 200
+
+
+@pytest.mark.parametrize("path", [*ROUTES, "/style.css", "/favicon.ico"])
+def test_304_carries_the_headers_of_the_200_and_never_a_wrong_content_type(client, path):
+    """RFC 9110 15.4.5: a 304 sends what the 200 would; Chalice would label an empty body application/json."""
+    first = client.http.get(path)
+    again = client.http.get(path, headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+    assert dict(again.headers) == dict(first.headers)
 
 
 def test_etag_differs_per_language(client):

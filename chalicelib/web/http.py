@@ -76,7 +76,8 @@ def respond(request: Request, rendered: Rendered, *, status: int = 200, api: boo
             vary_language: bool = False) -> Page:
     headers = rendered.headers(api=api, vary_language=vary_language)
     if status == 200 and _matches(request.headers.get("if-none-match", ""), rendered.etag):
-        del headers["Content-Type"]
+        # The headers the 200 would carry (RFC 9110 15.4.5), Content-Type included: without one, Chalice
+        # labels the empty body application/json, and a cache could store that over the page's type.
         return Page(status=304, body="", headers=headers)
     if status != 200:
         headers["Cache-Control"] = "public, max-age=30"

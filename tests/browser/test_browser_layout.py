@@ -36,3 +36,15 @@ def test_text_is_large_enough_to_read_on_a_phone(browser, server):
           .map(e => parseFloat(getComputedStyle(e).fontSize));
         return Math.min(...sizes);""")
     assert smallest >= 13, f"some text in main is {smallest} px: too small to read on a phone"
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_whom_to_call_is_on_the_first_screen_of_a_phone(browser, server, lang):
+    """A frightened reader looks for a phone number first: it must not wait behind the timeline and the FAQ."""
+    open_page(browser, f"{server.origin}/?lang={lang}", 375)
+    reach, phone, link, contact = browser.execute_script("""
+        const top = s => document.querySelector(s).getBoundingClientRect().top + window.scrollY;
+        return [top('.reach'), top('.reach a[href^="tel:"]'), top('.reach a[href="#h-contact"]'),
+                top('#h-contact')];""")
+    assert phone < 900 and link < 900, f"the contact line starts {reach:.0f} px down at 375 px"
+    assert contact > reach, "the full contact section keeps its place after the timeline and the FAQ"
