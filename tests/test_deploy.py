@@ -37,19 +37,19 @@ EXPECTED_ACTIONS = {
     "ApiHandlerRole": LOGS,
     "ImportRecipientsRole": LOGS | SECRET | KMS | {
         "s3:GetObject", "s3:GetObjectVersion", "s3:ListBucketVersions", "s3:PutObject",
-        "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+        "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:BatchGetItem",
         "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage",
     },
     "SendNotificationsRole": LOGS | {
         "kms:Decrypt", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
-        "dynamodb:Query", "ses:SendEmail", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+        "ses:SendEmail", "ses:SendRawEmail", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
     },
     "SesEventsRole": LOGS | KMS | {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "sqs:SendMessage"},
     "TickRole": LOGS | SECRET | KMS | {
         "s3:ListBucketVersions", "s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObject", "s3:DeleteObjectVersion",
         "dynamodb:Query", "dynamodb:Scan", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem",
         "dynamodb:UpdateItem", "sqs:SendMessage", "sqs:GetQueueUrl", "sqs:GetQueueAttributes", "sqs:ReceiveMessage",
-        "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "ses:SendEmail",
+        "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "ses:SendEmail", "ses:SendRawEmail",
     },
 }
 DEAD_LETTER_QUEUES = {
