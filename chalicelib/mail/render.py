@@ -255,7 +255,7 @@ def _heading_text(title: str) -> str:
 
 
 def _bullets_html(items: list[Any]) -> Markup:
-    return Markup("<ul>{}</ul>").format(Markup("").join(Markup("<li>{}</li>").format(i) for i in items))
+    return Markup('<ul style="padding-left:1.25em">{}</ul>').format(Markup("").join(Markup("<li>{}</li>").format(i) for i in items))
 
 
 def _bullets_text(items: list[Any]) -> str:
@@ -263,7 +263,8 @@ def _bullets_text(items: list[Any]) -> str:
 
 
 def _link_html(url: str, label: str = "") -> Markup:
-    return Markup('<a href="{}">{}</a>').format(url, label or url)
+    return Markup('<a href="{}" style="color:#0b57a4;overflow-wrap:anywhere;word-break:break-word">{}</a>').format(
+        url, label or url)
 
 
 def _link_text(url: str, label: str = "") -> str:
