@@ -255,7 +255,8 @@ def _heading_text(title: str) -> str:
 
 
 def _bullets_html(items: list[Any]) -> Markup:
-    return Markup('<ul style="padding-left:1.25em">{}</ul>').format(Markup("").join(Markup("<li>{}</li>").format(i) for i in items))
+    entries = Markup("").join(Markup("<li>{}</li>").format(i) for i in items)
+    return Markup('<ul style="padding-left:1.25em">{}</ul>').format(entries)
 
 
 def _bullets_text(items: list[Any]) -> str:

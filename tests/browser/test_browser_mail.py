@@ -53,10 +53,14 @@ def test_every_mail_fits_a_phone_and_every_link_wraps(browser, mails, kind, lang
 
 CONTRAST = """
     const rgb = s => s.match(/[\\d.]+/g).slice(0, 3).map(Number);
-    const lum = c => { const [r, g, b] = c.map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
-                       return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
-    const background = el => { for (; el; el = el.parentElement) { const b = getComputedStyle(el).backgroundColor;
-                                 if (!b.endsWith(', 0)') && b !== 'transparent') return rgb(b); } return [255, 255, 255]; };
+    const lum = c => {
+        const [r, g, b] = c.map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+    const background = el => {
+        for (; el; el = el.parentElement) {
+            const b = getComputedStyle(el).backgroundColor;
+            if (!b.endsWith(', 0)') && b !== 'transparent') return rgb(b); }
+        return [255, 255, 255]; };
     const ratios = [...document.querySelectorAll('p, li, h2, a')].map(el => {
         const [a, b] = [lum(rgb(getComputedStyle(el).color)), lum(background(el))];
         return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05); });
