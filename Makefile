@@ -37,16 +37,18 @@ package: $(STAMP)
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis
 
-# Browser tests (tests/browser/): Debian's Chromium + ChromeDriver, and axe-core from npm (package-lock.json).
+# Browser tests (tests/browser/): Debian's Chromium + ChromeDriver, and axe-core from npm (package-lock.json);
+# the spam-filter test (tests/test_mail_spam.py): Debian's spamassassin with its offline rules.
 # Installs without prompts on a fresh CI machine (as root, or through sudo otherwise); never downloads a browser.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 AXE := node_modules/axe-core/axe.min.js
 
 browser-deps: $(AXE)
-	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
-	  echo "installing Debian's chromium and chromium-driver for the browser tests"; \
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ] || [ ! -x /usr/bin/spamassassin ]; then \
+	  echo "installing Debian's chromium, chromium-driver and spamassassin for the browser and spam-filter tests"; \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
-	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium chromium-driver; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+	    chromium chromium-driver spamassassin; \
 	fi
 
 $(AXE): package.json package-lock.json

@@ -59,9 +59,9 @@ def build_mime(
         ("Subject", _encoded_word(_header_text(composed.subject))),
         ("Date", format_datetime(now or datetime.now(UTC))),
         ("Message-ID", make_msgid(domain=_header_text(domain))),
-        # An automatic message: auto-responders (RFC 3834) and Exchange out-of-office replies stay quiet.
+        # An automatic message: auto-responders stay quiet (RFC 3834). No X- headers: receiving servers trust
+        # a plain, standard message more, and nothing here needs a private extension.
         ("Auto-Submitted", "auto-generated"),
-        ("X-Auto-Response-Suppress", "All"),
         # No List-Unsubscribe: this is a notice the controller must give under GDPR Art. 34, not a mailing
         # list; offering to unsubscribe would be misleading and would let people opt out of legally required
         # follow-ups. Bounces and complaints still suppress an address (see the sender).
