@@ -176,3 +176,34 @@ def test_2000_recipients_with_a_bad_sender_fail_nobody_then_resume_mails_each_on
     assert set(sent) == set(emails) and max(sent.values()) == 1
     assert Ledger(aws_clients.client("dynamodb"), settings.table).counters(NOTICE, settings_campaign(settings))[
         "sent"] == 2000
+
+
+def test_the_whole_loop_upload_bad_sender_stop_fix_resume_mails_everyone_once(aws: dict[str, Any], capsys) -> None:
+    """As staff meet it: a 300-row upload goes out with a sender SES cannot take (raw non-ASCII in the
+    display name, no address); nobody is failed, `notis status` says why it stopped; the sender is fixed,
+    `notis resume` queues the list again through the importer, and each person gets exactly one e-mail."""
+    from queue_helpers import deliver
+
+    from chalicelib.campaigns.handler import handle_import
+    from notis_cli.main import main
+
+    settings = aws["settings"]
+    rows = "".join(f"Person {i};person{i:05d}@example.se\r\n" for i in range(300))
+    aws_clients.client("s3").put_object(Bucket=aws["bucket"], Key="uploads/korkortsportalen-2024/customers/lista.csv",
+                                        Body=("Namn;E-post\r\n" + rows).encode("utf-8"))
+    deliver(aws["queues"][settings.import_queue], lambda event: handle_import(event, settings))
+    [campaign] = _store(aws).list()
+    broken = dataclasses.replace(settings, sender="Kundtjänst Körkortsportalen")  # no address at all
+    deliver(aws["queues"][settings.send_queue], lambda event: _send(aws, event, broken))
+    assert sent_per_address() == {}
+    _nobody_failed(aws, NOTICE)
+    assert main(["status", campaign["campaign"]]) == 0
+    status = capsys.readouterr().out
+    assert "stopped" in status and "sender" in status and f"notis resume {campaign['campaign']}" in status
+
+    assert main(["resume", campaign["campaign"], "--yes"]) == 0
+    deliver(aws["queues"][settings.import_queue], lambda event: handle_import(event, settings))
+    assert _store(aws).get(campaign["campaign"])["state"] == "queued"
+    deliver(aws["queues"][settings.send_queue], lambda event: _send(aws, event, settings))
+    sent = sent_per_address()
+    assert len(sent) == 300 and max(sent.values()) == 1
