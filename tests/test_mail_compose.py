@@ -50,7 +50,7 @@ def test_swedish_customer_notice_has_every_art34_part_in_the_plain_text(incident
     assert mail.subject == "Viktig information: Intrång i webbshoppen på Körkortsportalen"
     assert text.startswith("Hej Anna Andersson,\n")
     assert "upptäckte vi att en utomstående" in text  # what happened
-    for category in ("Personnummer", "Postadress", "IP-adress från köptillfället"):  # kinds of data
+    for category in ("Personnummer", "Namn och postadress", "IP-adress från köptillfället"):  # kinds of data
         assert f"- {category}" in text
     assert "nätfiske" in text  # consequences
     assert "Vi har polisanmält intrånget." in text  # measures
