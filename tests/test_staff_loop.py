@@ -62,7 +62,7 @@ def no_addresses(text: str) -> bool:
 def test_the_same_file_again_is_named_before_anything_is_uploaded_and_a_corrected_file_counts_the_new(
         loop: dict[str, Any], capsys: Any) -> None:
     code, out, err = upload(loop, csv_of(EMAILS), capsys)
-    assert code == 0 and "kB/" in err and "0.0/0.0 MB" not in err
+    assert code == 0 and "100% 768 bytes/768 bytes" in err and "0.0/0.0 MB" not in err
     import_and_send(loop)
     campaign = only_campaign(loop)["campaign"]
 
