@@ -433,8 +433,8 @@ def evidence(
         "message_log": _message_log(entries),
         "followups": followups,
         "purged_at": campaign_item.get("purged_at"),
-        "purge": {k: purge.get(k) for k in ("purged_at", "upload_versions", "delete_markers", "report_objects")
-                  } if purge else None,
+        "purge": {"purged_at": purge.get("purged_at"), **{k: _num(purge, k) for k in (
+            "upload_versions", "delete_markers", "report_objects")}} if purge else None,
         "pseudonym": PSEUDONYM,
     }
     if local:

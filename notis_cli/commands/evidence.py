@@ -31,7 +31,16 @@ def run(args: argparse.Namespace) -> int:
     doc = evidence(item, ctx.entries(item), now=time.time(), earlier=ctx.earlier(item), sends=ctx.sends(item),
                    purge=ctx.purge(args.campaign), local=on_local_stack())
     print(
-        json.dumps(doc, ensure_ascii=False, indent=2) if args.json else evidence_text(doc),
+        json.dumps(doc, ensure_ascii=False, indent=2, default=_number) if args.json else evidence_text(doc),
         end="\n" if args.json else "",
     )
     return 0
+
+
+def _number(value: object) -> object:
+    """DynamoDB numbers (Decimal) as JSON numbers; anything else unexpected as text, never a crash."""
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return str(value)
