@@ -131,3 +131,30 @@ def test_list_shows_progress_and_completion_from_the_ledger(aws, tmp_path, monke
     monkeypatch.setattr("notis_cli.commands._common.on_local_stack", lambda: True)
     assert main(["followups", SLUG, "--at", (T0 + hours(73)).isoformat()]) == 0
     assert "only_undelivered would go to everyone" in capsys.readouterr().out
+
+
+def test_evidence_has_every_followup_with_its_message_ids_and_the_retention_purge(aws, tmp_path, monkeypatch,
+                                                                                   capsys):
+    import json
+    from datetime import timedelta
+
+    from sending_helpers import FakeClock, run_send_queue
+
+    inc = content(tmp_path, [REMINDER], monkeypatch)
+    campaign = import_campaign(aws, inc)["campaign"]
+    tick(aws, inc, T0 + hours(72))
+    run_send_queue(aws, aws["settings"], FakeClock(start=(T0 + hours(72)).timestamp() + 60))
+    assert tick(aws, inc, T0 + timedelta(days=inc.retention_days, minutes=1))["purged"] == 1
+    assert main(["evidence", campaign, "--json"]) == 0
+    out = capsys.readouterr().out
+    doc = json.loads(out[out.index('{\n  "campaign"'):])  # after the handlers' own log lines
+    [followup] = doc["followups"]
+    assert (followup["kind"], followup["id"], followup["state"]) == ("follow-up", "f-paminnelse", "queued")
+    assert followup["recipients"] == followup["sent"] == len(PEOPLE) and followup["complete"]
+    assert [bool(r["message_id"]) for r in followup["message_log"]] == [True] * len(PEOPLE)
+    assert doc["purged_at"] and doc["purge"]["upload_versions"] >= 1
+    assert "delivery_events_simulated" not in doc, "not the local stack"
+    assert main(["evidence", campaign]) == 0
+    text = capsys.readouterr().out
+    assert "Follow-up f-paminnelse (korkortsportalen-2024.customers.f-paminnelse): queued" in text
+    assert "Retention: file and reports deleted at" in text and not any(p in text for p in PEOPLE)
