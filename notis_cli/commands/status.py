@@ -181,7 +181,7 @@ def watch(ctx: Context, campaign_id: str, *, interval: float, out: Any = None) -
             )
             out.write(("\r" + line + "\x1b[K") if tty else line + "\n")
             out.flush()
-            if s.done or s.state in ("held", "failed"):
+            if s.done or s.state in ("held", "failed", "stopped"):  # nothing moves until staff act: say why
                 out.write("\n" if tty else "")
                 print(render(ctx, campaign_id), file=out)
                 return 0
