@@ -59,17 +59,16 @@ def not_held(campaign: dict, store) -> str:
     cid, state = str(campaign.get("campaign", "")), str(campaign.get("state", ""))
     approved = " (approved by {} at {})".format(campaign["approved_by"], campaign.get("approved_at", "?")) if (
         campaign.get("approved_by")) else ""
+    first = "already approved" + approved if approved else "not held: it was queued when imported"
     if state == "queued":
-        entries = [e for e in Ledger(store.client, store.table).entries(str(campaign.get("send_id") or cid))
-                   if e.get("campaign", cid) == cid] if campaign.get("send_id") else []
-        s = send_status(campaign, entries, now=0.0, configured_rate=0.0,
-                        earlier=Ledger(store.client, store.table).seen(cid, str(campaign.get("send_id") or cid)))
-        first = "already approved" + approved if approved else "not held: it was queued when imported"
+        ledger, send_id = Ledger(store.client, store.table), str(campaign.get("send_id") or "")
+        entries = [e for e in ledger.entries(send_id) if e.get("campaign", cid) == cid] if send_id else []
+        s = send_status(campaign, entries, now=0.0, configured_rate=0.0, earlier=ledger.seen(cid, send_id or cid))
         if s.done:
             return f"campaign {cid} is {first} and done: all {s.recipients} recipient(s) settled"
         return f"campaign {cid} is {first} and {s.progress}: {s.settled} of {s.recipients} settled"
     if state == "stopped":
-        return (f"campaign {cid} is already approved{approved} but stopped: {campaign.get('stop_reason', '?')}; "
+        return (f"campaign {cid} is {first}, and sending stopped: {campaign.get('stop_reason', '?')}; "
                 f"fix the cause, then: notis resume {cid}")
     if state == "failed":
         return f"campaign {cid}: its import failed; fix the cause, then: notis retry {cid}"
