@@ -145,6 +145,10 @@ def _state_words(campaign: dict, settings) -> str:
         return f"already done: all {s.recipients} recipient(s) settled, {s.sent} e-mailed"
     if s.progress in ("queued", "sending"):
         return f"already {s.progress}: {s.settled} of {s.recipients} settled"
+    if s.progress == "held":
+        return f"already uploaded and held until approved: check its report, then notis approve {cid}"
+    if s.progress == "stopped":
+        return f"already uploaded; sending stopped: {campaign.get('stop_reason', '?')}; then notis resume {cid}"
     return f"already uploaded, {s.progress}"
 
 
