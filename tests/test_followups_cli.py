@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from followups_helpers import PEOPLE, SLUG, T0, emails, hours, import_campaign, marker, sent, tick
+from followups_helpers import CSV, PEOPLE, SLUG, T0, emails, hours, import_campaign, marker, sent, tick
 
 from chalicelib.content.loader import load_incidents
 from chalicelib.web import CONTENT_DIR
@@ -99,4 +99,62 @@ def test_run_names_what_exists_when_the_id_is_wrong(aws, tmp_path, monkeypatch, 
     campaign = import_campaign(aws, inc)
     assert main(["followups", "run", "nope", "--campaign", campaign["campaign"], "--yes"]) == 1
     assert "f-paminnelse" in capsys.readouterr().err
-    assert main(["followups", "run", "paminnelse"]) == 2, "--campaign is required"
+    assert main(["followups", "run", "paminnelse", "--campaign", "c" + "0" * 20, "--yes"]) == 1
+    assert "no campaign 'c00000000000000000000'" in capsys.readouterr().err
+
+
+def test_run_needs_no_campaign_when_one_campaign_has_it(aws, tmp_path, monkeypatch, capsys):
+    inc = content(tmp_path, [REMINDER], monkeypatch)
+    campaign = import_campaign(aws, inc)
+    assert main(["followups", "run", "paminnelse", "--yes", "--here"]) == 0
+    assert f"queued: {len(PEOPLE)} recipient(s)" in capsys.readouterr().out
+    assert emails(sent(aws)) == sorted(PEOPLE)
+    import_campaign(aws, inc, name="rattad.csv", body=CSV + b"Ny;ny@example.se\r\n")
+    assert main(["followups", "run", "paminnelse", "--yes"]) == 1
+    err = capsys.readouterr().err
+    assert "2 campaign(s) have 'paminnelse'" in err and campaign["campaign"] in err and "--campaign" in err
+
+
+def test_list_shows_progress_and_completion_from_the_ledger(aws, tmp_path, monkeypatch, capsys):
+    """It said "4 queued" after all four were sent: the marker knows what was queued, the ledger what was sent."""
+    from sending_helpers import FakeClock, run_send_queue
+
+    inc = content(tmp_path, [REMINDER], monkeypatch)
+    import_campaign(aws, inc)
+    tick(aws, inc, T0 + hours(72))
+    run_send_queue(aws, aws["settings"], FakeClock(start=(T0 + hours(72)).timestamp() + 60))
+    assert main(["followups", SLUG, "--at", (T0 + hours(73)).isoformat()]) == 0
+    out = capsys.readouterr().out
+    assert f"done: {len(PEOPLE)}/{len(PEOPLE)} settled ({len(PEOPLE)} sent)" in out
+    assert f"{len(PEOPLE)} queued" not in out and not any(p in out for p in PEOPLE)
+    assert "no SES delivery events are simulated" not in out
+    monkeypatch.setattr("notis_cli.commands._common.on_local_stack", lambda: True)
+    assert main(["followups", SLUG, "--at", (T0 + hours(73)).isoformat()]) == 0
+    assert "only_undelivered would go to everyone" in capsys.readouterr().out
+
+
+def test_evidence_has_every_followup_with_its_message_ids_and_the_retention_purge(aws, tmp_path, monkeypatch,
+                                                                                   capsys):
+    import json
+    from datetime import timedelta
+
+    from sending_helpers import FakeClock, run_send_queue
+
+    inc = content(tmp_path, [REMINDER], monkeypatch)
+    campaign = import_campaign(aws, inc)["campaign"]
+    tick(aws, inc, T0 + hours(72))
+    run_send_queue(aws, aws["settings"], FakeClock(start=(T0 + hours(72)).timestamp() + 60))
+    assert tick(aws, inc, T0 + timedelta(days=inc.retention_days, minutes=1))["purged"] == 1
+    assert main(["evidence", campaign, "--json"]) == 0
+    out = capsys.readouterr().out
+    doc = json.loads(out[out.index('{\n  "campaign"'):])  # after the handlers' own log lines
+    [followup] = doc["followups"]
+    assert (followup["kind"], followup["id"], followup["state"]) == ("follow-up", "f-paminnelse", "queued")
+    assert followup["recipients"] == followup["sent"] == len(PEOPLE) and followup["complete"]
+    assert [bool(r["message_id"]) for r in followup["message_log"]] == [True] * len(PEOPLE)
+    assert doc["purged_at"] and doc["purge"]["upload_versions"] >= 1
+    assert "delivery_events_simulated" not in doc, "not the local stack"
+    assert main(["evidence", campaign]) == 0
+    text = capsys.readouterr().out
+    assert "Follow-up f-paminnelse (korkortsportalen-2024.customers.f-paminnelse): queued" in text
+    assert "Retention: file and reports deleted at" in text and not any(p in text for p in PEOPLE)

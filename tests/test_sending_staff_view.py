@@ -65,7 +65,7 @@ def campaign(aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Any
     store.update(
         cid,
         {
-            "state": "sending",
+            "state": "queued",
             "incident": "korkortsportalen-2024",
             "audience": "customers",
             "counts": {"rows": 5, "deliverable": 4, "letters": 1},

@@ -42,19 +42,28 @@ class CampaignStore:
         return {k: _DE.deserialize(v) for k, v in item.items()} if item else None
 
     def update(self, campaign_id: str, values: dict[str, Any], *, expect_state: str | None = None,
-               remove: tuple[str, ...] = ()) -> bool:
-        """Set `values` (and drop `remove`); with expect_state, only if the record is still in that state."""
+               remove: tuple[str, ...] = (), append: dict[str, list[Any]] | None = None) -> bool:
+        """Set `values`, add `append`'s items to the end of those lists (created when absent), drop `remove`;
+        with expect_state, only if the record is still in that state."""
+        append = append or {}
         names = {f"#k{i}": k for i, k in enumerate(values)}
         names.update({f"#r{i}": k for i, k in enumerate(remove)})
-        expression = "SET " + ", ".join(f"#k{i} = :v{i}" for i in range(len(values))) if values else ""
+        names.update({f"#a{i}": k for i, k in enumerate(append)})
+        sets = [f"#k{i} = :v{i}" for i in range(len(values))]
+        sets += [f"#a{i} = list_append(if_not_exists(#a{i}, :empty), :a{i})" for i in range(len(append))]
+        expression = "SET " + ", ".join(sets) if sets else ""
         if remove:
             expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(remove)))
+        attr_values = {f":v{i}": _SER.serialize(_plain(v)) for i, v in enumerate(values.values())}
+        attr_values.update({f":a{i}": _SER.serialize(_plain(v)) for i, v in enumerate(append.values())})
+        if append:
+            attr_values[":empty"] = {"L": []}
         params: dict[str, Any] = {
             "TableName": self.table,
             "Key": campaign_key(campaign_id),
             "UpdateExpression": expression.strip(),
             "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": {f":v{i}": _SER.serialize(_plain(v)) for i, v in enumerate(values.values())},
+            "ExpressionAttributeValues": attr_values,
         }
         if expect_state is not None:
             params["ConditionExpression"] = "#state = :expected"
@@ -65,6 +74,13 @@ class CampaignStore:
         except self.client.exceptions.ConditionalCheckFailedException:
             return False
         return True
+
+    def record_staff_action(self, campaign_id: str, action: str, by: str, at: str, *,
+                            values: dict[str, Any] | None = None, expect_state: str | None = None) -> bool:
+        """Keep who asked for what and when (`staff_actions`: action, by, at), for the evidence the authority
+        asks for; `values` are set in the same write (e.g. the approval itself)."""
+        return self.update(campaign_id, values or {}, expect_state=expect_state,
+                           append={"staff_actions": [{"action": action, "by": by, "at": at}]})
 
     def list(self) -> list[dict[str, Any]]:
         """Every campaign record (a scan: staff tooling only, never on a hot path)."""
@@ -90,6 +106,8 @@ def _plain(value: Any) -> Any:
         return Decimal(str(value))
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
     return value
 
 

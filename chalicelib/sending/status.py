@@ -15,6 +15,10 @@ from typing import Any
 
 ACCEPTED = ("sent", "delivered", "bounced", "complained")  # SES took the message
 RATE_WINDOW = 60.0
+# The measured rate is trusted only after this many sends over this many seconds: at the start of a campaign one
+# send in a 60-second window read as 1/60 per second and promised 1h22m for what took 100 s.
+RATE_MIN_SENDS = 10
+RATE_MIN_SECONDS = 10.0
 # stored states with nothing on the send queue (a stopped campaign's messages are dropped until `notis resume`)
 NOT_QUEUED = frozenset({"importing", "held", "approved", "failed", "stopped"})
 
@@ -40,11 +44,12 @@ class SendStatus:
     expired: int  # not mailed: the message came after its not_after
     letters: int  # import letters + failed + bounced + suppressed after a bounce or a complaint
     in_flight: int  # claimed right now
-    rate: float  # e-mails per second over the last minute
-    time_left: float | None  # seconds, at the current rate (or the configured one when idle)
+    rate: float  # e-mails per second over the last minute (since sending started, when that is less)
+    time_left: float | None  # seconds, an estimate: at the measured rate, or the configured one until measured
     started_at: float | None
     finished_at: float | None
     by_earlier: dict[str, int] = field(default_factory=dict)  # earlier campaign -> recipients it settled
+    rate_source: str = "configured"  # what time_left assumes: "measured" or "configured"
 
     @property
     def done(self) -> bool:
@@ -161,9 +166,9 @@ def send_status(
         queued = max(0, recipients - t.settled - states["claimed"])
         remaining = queued + states["claimed"]
         progress = "done" if remaining == 0 else ("sending" if t.settled or states["claimed"] else "queued")
-    rate = t.recent / RATE_WINDOW
+    rate, measured = measured_rate(t, now)
     remaining = queued + states["claimed"]
-    speed = rate or configured_rate
+    speed = rate if measured else configured_rate
     started = _epoch(campaign_item.get("started_at"))
     started = t.first if started is None or (t.first is not None and t.first < started) else started
     if stored in NOT_QUEUED:
@@ -193,7 +198,19 @@ def send_status(
         started_at=float(started) if started is not None else None,
         finished_at=t.last if progress == "done" else None,
         by_earlier=dict(t.by_earlier),
+        rate_source="measured" if measured else "configured",
     )
+
+
+def measured_rate(t: Tally, now: float) -> tuple[float, bool]:
+    """E-mails per second over the last minute, or since the first claim when that is more recent; and whether
+    enough sends were seen to estimate from it (else the configured rate is the better guess)."""
+    since = now - RATE_WINDOW if t.first is None else max(now - RATE_WINDOW, min(t.first, now))
+    elapsed = now - since
+    if elapsed <= 0:
+        return 0.0, False
+    rate = t.recent / elapsed
+    return rate, t.recent >= RATE_MIN_SENDS and elapsed >= RATE_MIN_SECONDS
 
 
 def progress_hint(campaign_item: dict[str, Any]) -> str:
@@ -224,9 +241,26 @@ class ScheduledProgress:
     in_flight: int
 
     @property
+    def settled(self) -> int:
+        return self.sent + self.failed + self.suppressed + self.already_notified + self.expired
+
+    @property
     def queued(self) -> int:
-        settled = self.sent + self.failed + self.suppressed + self.already_notified + self.expired
-        return max(0, self.recipients - settled - self.in_flight) if self.marker_state == "queued" else 0
+        return max(0, self.recipients - self.settled - self.in_flight) if self.marker_state == "queued" else 0
+
+    @property
+    def done(self) -> bool:
+        """Every recipient it was queued for is settled (the marker's count is what was queued)."""
+        return self.marker_state == "queued" and self.in_flight == 0 and self.settled >= self.recipients
+
+    def summary(self) -> str:
+        """One plain line for staff: where it stands, from the ledger."""
+        parts = [f"{self.sent} sent"]
+        parts += [f"{n} {label}" for n, label in (
+            (self.failed, "failed"), (self.suppressed, "suppressed"), (self.already_notified, "already notified"),
+            (self.expired, "too late"), (self.in_flight, "in flight"), (self.queued, "queued")) if n]
+        head = "done" if self.done else ("sending" if self.settled or self.in_flight else "queued")
+        return f"{head}: {self.settled}/{self.recipients} settled ({', '.join(parts)})"
 
 
 def scheduled_progress(
@@ -251,17 +285,16 @@ def _iso(ts: float | None) -> str | None:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds") if ts is not None else None
 
 
-def evidence(
-    campaign_item: dict[str, Any],
-    entries: Iterable[dict[str, Any]],
-    *,
-    now: float,
-    earlier: Iterable[dict[str, Any]] = (),
-) -> dict[str, Any]:
-    """What the supervisory authority asks for, without personal data: times, counts, message ids by pseudonym."""
-    entries = list(entries)
-    status = send_status(campaign_item, entries, now=now, configured_rate=0.0, earlier=earlier)
-    log = sorted(
+NO_DELIVERY_EVENTS = (
+    "This is the local stack: no SES delivery events are simulated, so 'delivered' stays 0 and a follow-up "
+    "with only_undelivered would go to everyone."
+)
+PSEUDONYM = "HMAC-SHA256 of the normalised e-mail address under the deployment's secret key"
+
+
+def _message_log(entries: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Message ids by pseudonym and time: what SES accepted (or refused), never an address."""
+    return sorted(
         (
             {
                 "pseudonym": str(e.get("key", "")),
@@ -276,10 +309,108 @@ def evidence(
         ),
         key=lambda row: (row["sent_at"] or "", row["pseudonym"]),
     )
+
+
+def _file(item: dict[str, Any]) -> dict[str, Any]:
+    """The uploaded file: where it was, when, and what the import found in it (counts only)."""
+    counts = item.get("counts") if isinstance(item.get("counts"), dict) else {}
+    key = str(item.get("key", ""))
     return {
+        "bucket": str(item.get("bucket", "")),
+        "key": key,
+        "name": key.rsplit("/", 1)[-1],
+        "version": str(item.get("version", "")),
+        "size_bytes": _num(item, "size"),
+        "uploaded_at": item.get("created_at"),
+        "rows": _num(counts, "rows"),
+        "e_mail_recipients": _num(counts, "deliverable"),
+        "duplicates_merged": _num(counts, "duplicates"),
+        "rejected": _num(counts, "rejected"),
+        "warnings": _num(counts, "warnings"),
+        "without_usable_address": _num(counts, "letters"),
+    }
+
+
+def history(item: dict[str, Any]) -> list[dict[str, Any]]:
+    """What happened to the campaign and when, with who did it for staff actions (their AWS principal)."""
+    found: list[dict[str, Any]] = []
+
+    def add(at: Any, what: str, by: str, detail: str = "") -> None:
+        if at:
+            found.append({"at": str(at), "event": what, "by": by, "detail": detail})
+
+    add(item.get("created_at"), "uploaded", "staff (the upload)")
+    add(item.get("retried_at"), "import started again", "the import", str(item.get("previous_error_code") or ""))
+    add(item.get("failed_at"), "import failed", "the import", str(item.get("error_code") or ""))
+    if item.get("held_at"):
+        add(item["held_at"], "held: too many rejected rows", "the import")
+    add(item.get("queued_at"), "queued for sending", "the import")
+    add(item.get("stopped_at"), "stopped", "the sender",
+        str(item.get("stop_reason") or item.get("last_stop_reason") or ""))
+    add(item.get("resumed_at"), "resumed", "the import")
+    add(item.get("purged_at"), "file and reports deleted (retention)", "the scheduled handler")
+    actions = item.get("staff_actions") if isinstance(item.get("staff_actions"), list) else []
+    for action in actions:
+        if isinstance(action, dict):
+            add(action.get("at"), f"staff: {action.get('action', '?')}", str(action.get("by") or "unknown"))
+    if not actions and item.get("approved_at"):
+        add(item["approved_at"], "staff: approve", str(item.get("approved_by") or "unknown"))
+    return sorted(found, key=lambda e: e["at"])
+
+
+def _send_doc(marker: dict[str, Any], entries: list[dict[str, Any]], earlier: list[dict[str, Any]], *,
+              now: float) -> dict[str, Any]:
+    progress = scheduled_progress(marker, entries, earlier, now=now)
+    t = tally(entries, earlier, now=now)
+    sk = str(marker.get("sk", ""))
+    return {
+        "kind": "update notice" if sk.startswith("u-") else "follow-up",
+        "id": sk,
+        "send_id": progress.send_id,
+        "state": progress.marker_state,
+        "started_at": marker.get("queued_at") or marker.get("started_at"),
+        "started_by_hand": bool(marker.get("by_hand")),
+        "recipients": progress.recipients,
+        "left_out_bounced_or_complained": _num(marker, "skipped_suppressed"),
+        "left_out_already_delivered": _num(marker, "skipped_delivered"),
+        "sent": progress.sent,
+        "delivered": t.states["delivered"],
+        "bounced": t.states["bounced"],
+        "complained": t.states["complained"],
+        "failed": progress.failed,
+        "suppressed": progress.suppressed,
+        "already_notified": progress.already_notified,
+        "too_late": progress.expired,
+        "not_yet_settled": progress.queued + progress.in_flight,
+        "complete": progress.done,
+        "letters": t.letters,
+        "message_log": _message_log(entries),
+    }
+
+
+def evidence(
+    campaign_item: dict[str, Any],
+    entries: Iterable[dict[str, Any]],
+    *,
+    now: float,
+    earlier: Iterable[dict[str, Any]] = (),
+    sends: Iterable[tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]] = (),
+    purge: dict[str, Any] | None = None,
+    local: bool = False,
+) -> dict[str, Any]:
+    """What the supervisory authority asks for, without personal data: the file's counts, what happened when
+    and by whom, and for the first notice and each follow-up or update notice (`sends`: marker, its ledger
+    entries, its seen markers) the counts and the message-id log by pseudonym."""
+    entries = list(entries)
+    status = send_status(campaign_item, entries, now=now, configured_rate=0.0, earlier=earlier)
+    followups = [_send_doc(marker, list(e), list(s), now=now) for marker, e, s in sends]
+    posted = campaign_item.get("letters_posted")
+    doc = {
         "campaign": status.campaign,
         "incident": status.incident,
         "audience": status.audience,
+        "file": _file(campaign_item),
+        "history": history(campaign_item),
         "sending_started": _iso(status.started_at),
         "sending_ended": _iso(status.finished_at),
         "complete": status.done,
@@ -296,16 +427,47 @@ def evidence(
         "not_mailed_expired": status.expired,
         "not_yet_settled": status.queued + status.in_flight,
         "letters": status.letters,
+        "letters_needed": status.letters + sum(f["letters"] for f in followups),
+        "letters_posted": int(posted) if isinstance(posted, (int, float)) or str(posted).isdigit() else None,
         "sent_more_than_once_possible": sum(1 for e in entries if _num(e, "attempts") > 1),
-        "message_log": log,
-        "pseudonym": "HMAC-SHA256 of the normalised e-mail address under the deployment's secret key",
+        "message_log": _message_log(entries),
+        "followups": followups,
+        "purged_at": campaign_item.get("purged_at"),
+        "purge": {"purged_at": purge.get("purged_at"), **{k: _num(purge, k) for k in (
+            "upload_versions", "delete_markers", "report_objects")}} if purge else None,
+        "pseudonym": PSEUDONYM,
     }
+    if local:
+        doc["delivery_events_simulated"] = False
+        doc["warning"] = NO_DELIVERY_EVENTS
+    return doc
+
+
+def _log_lines(rows: list[dict[str, Any]]) -> list[str]:
+    lines = ["sent_at\tstate\tmessage_id\treference\tattempts\tpseudonym"]
+    for row in rows:
+        lines.append(
+            f"{row['sent_at'] or '-'}\t{row['state']}\t{row['message_id'] or '-'}\t{row['reference'] or '-'}"
+            f"\t{row['attempts']}\t{row['pseudonym']}"
+        )
+    return lines
 
 
 def evidence_text(doc: dict[str, Any]) -> str:
-    """The evidence as plain text for a report: the summary, then the message-id log."""
-    lines = [
-        f"Campaign {doc['campaign']} ({doc['incident']}, {doc['audience']})",
+    """The evidence as plain text for a report: the file, the history, each send's counts and message-id log."""
+    f = doc["file"]
+    lines = [f"Warning: {doc['warning']}", ""] if doc.get("warning") else []
+    lines += [
+        f"Campaign {doc['campaign']} ({doc['incident'] or '?'}, {doc['audience'] or '?'})",
+        f"File:                  {f['name']} (s3://{f['bucket']}/{f['key']}), uploaded {f['uploaded_at'] or '-'}",
+        f"Rows in the file:      {f['rows']}: {f['e_mail_recipients']} e-mail recipients, {f['duplicates_merged']} "
+        f"duplicates merged, {f['rejected']} rejected, {f['warnings']} warnings, "
+        f"{f['without_usable_address']} without a usable address",
+        "History:",
+        *(f"  {e['at']}  {e['event']}  by {e['by']}" + (f"  ({e['detail']})" if e["detail"] else "")
+          for e in doc["history"]),
+        "",
+        "First notice",
         f"Sending started:       {doc['sending_started'] or '-'}",
         f"Progress:              {doc['progress']}",
         f"Sending ended:         {doc['sending_ended'] or ('-' if doc['complete'] else 'not yet')}",
@@ -323,13 +485,31 @@ def evidence_text(doc: dict[str, Any]) -> str:
         f"Letters needed:        {doc['letters']}",
         f"Pseudonym:             {doc['pseudonym']}",
         "",
-        "sent_at\tstate\tmessage_id\treference\tattempts\tpseudonym",
+        *_log_lines(doc["message_log"]),
     ]
-    for row in doc["message_log"]:
-        lines.append(
-            f"{row['sent_at'] or '-'}\t{row['state']}\t{row['message_id'] or '-'}\t{row['reference'] or '-'}"
-            f"\t{row['attempts']}\t{row['pseudonym']}"
-        )
+    for s in doc["followups"]:
+        lines += [
+            "",
+            f"{s['kind'].capitalize()} {s['id']} ({s['send_id']}): {s['state']}, started {s['started_at'] or '-'}"
+            + (" by hand" if s["started_by_hand"] else ""),
+            f"  queued for {s['recipients']}; left out {s['left_out_bounced_or_complained']} bounced or complained, "
+            f"{s['left_out_already_delivered']} already delivered",
+            f"  sent {s['sent']}, delivered {s['delivered']}, bounced {s['bounced']}, complaints {s['complained']}, "
+            f"refused {s['failed']}, suppressed {s['suppressed']}, already notified {s['already_notified']}, "
+            f"too late {s['too_late']}, not settled yet {s['not_yet_settled']}"
+            + (", complete" if s["complete"] else ""),
+            *_log_lines(s["message_log"]),
+        ]
+    posted = "not recorded" if doc["letters_posted"] is None else str(doc["letters_posted"])
+    lines += ["", f"Letters needed in all: {doc['letters_needed']}    posted: {posted}"]
+    if doc["purge"]:
+        p = doc["purge"]
+        lines.append(f"Retention: file and reports deleted at {p.get('purged_at') or doc['purged_at']} "
+                     f"({p.get('upload_versions', 0)} file version(s), {p.get('report_objects', 0)} report object(s))")
+    elif doc["purged_at"]:
+        lines.append(f"Retention: file and reports deleted at {doc['purged_at']}")
+    else:
+        lines.append("Retention: the file and reports are not deleted yet")
     return "\n".join(lines) + "\n"
 
 

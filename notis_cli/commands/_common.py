@@ -31,3 +31,34 @@ def describe_target() -> str:
 
 def queue_url(sqs: Any, name: str) -> str:
     return str(sqs.get_queue_url(QueueName=name)["QueueUrl"])
+
+
+def on_local_stack() -> bool:
+    """True when the command talks to an emulated AWS (the local stack, or any AWS_ENDPOINT_URL): there, SES
+    delivery events are never simulated, which staff must know before reading "delivered"."""
+    return bool(os.environ.get("AWS_ENDPOINT_URL"))
+
+
+def local_warning() -> str:
+    """The warning the read views print on the local stack ("" elsewhere)."""
+    if not on_local_stack():
+        return ""
+    from chalicelib.sending.status import NO_DELIVERY_EVENTS
+
+    return NO_DELIVERY_EVENTS
+
+
+def whoami() -> str:
+    """The caller's AWS principal (ARN), recorded with a staff action so the evidence says who did it."""
+    try:
+        from chalicelib import aws
+
+        return str(aws.client("sts").get_caller_identity()["Arn"])
+    except Exception as exc:  # recording who must never block the action itself
+        return f"unknown ({type(exc).__name__})"
+
+
+def now_iso() -> str:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -62,6 +62,25 @@ class Context:
                                             self.earlier(campaign_item, send_id), now=now))
         return found
 
+    def sends(self, campaign_item: dict[str, Any]) -> list[tuple[dict[str, Any], list[dict[str, Any]],
+                                                              list[dict[str, Any]]]]:
+        """Every follow-up and update notice started for this campaign: (marker, its ledger entries of this
+        campaign, its seen markers), for the evidence."""
+        from chalicelib.followups.markers import Markers
+
+        campaign_id = str(campaign_item.get("campaign", ""))
+        markers = Markers(self.ddb, self.settings.table).load([campaign_id]).values()
+        return [(m, self.entries(campaign_item, str(m["send_id"])), self.earlier(campaign_item, str(m["send_id"])))
+                for m in sorted(markers, key=lambda m: str(m.get("sk", ""))) if m.get("send_id")]
+
+    def purge(self, campaign_id: str) -> dict[str, Any] | None:
+        """The retention purge's evidence item (`evidence#<campaign>`, `purge`), when the file was deleted."""
+        from boto3.dynamodb.types import TypeDeserializer
+
+        found = self.ddb.get_item(TableName=self.settings.table,
+                                  Key={"pk": {"S": f"evidence#{campaign_id}"}, "sk": {"S": "purge"}}).get("Item")
+        return {k: TypeDeserializer().deserialize(v) for k, v in found.items()} if found else None
+
     def dlq_depth(self) -> int | None:
         from chalicelib import aws
 

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from notis_cli.commands._common import describe_target, queue_url
+from notis_cli.commands._common import describe_target, now_iso, queue_url, whoami
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     state = campaign.get("state")
     if state not in (HELD, APPROVED):  # approved: an earlier approve stopped before its message; send it again
-        print(f"notis: campaign {args.campaign} is {state}, not held; nothing to approve", file=sys.stderr)
+        print(f"notis: {not_held(campaign, store)}; nothing to approve", file=sys.stderr)
         return 1
     counts = campaign.get("counts", {})
     print(f"{args.campaign}: {campaign.get('incident')} / {campaign.get('audience')}: "
@@ -39,7 +39,9 @@ def run(args: argparse.Namespace) -> int:
     if not args.yes and input("Send it now? Type yes: ").strip().lower() != "yes":
         print("notis: not approved", file=sys.stderr)
         return 1
-    if state == HELD and not store.update(args.campaign, {"state": APPROVED}, expect_state=HELD):
+    by, at = whoami(), now_iso()
+    values = {"approved_by": by, "approved_at": at} | ({"state": APPROVED} if state == HELD else {})
+    if not store.record_staff_action(args.campaign, "approve", by, at, values=values, expect_state=state):
         print("notis: the campaign changed meanwhile; check notis status", file=sys.stderr)
         return 1
     sqs = aws.client("sqs")
@@ -47,3 +49,27 @@ def run(args: argparse.Namespace) -> int:
                      MessageBody=json.dumps({"notis": "approve", "campaign": args.campaign}))
     print(f"approved: {args.campaign} will be queued for sending; follow it with: notis status {args.campaign}")
     return 0
+
+
+def not_held(campaign: dict, store) -> str:
+    """Why there is nothing to approve, in the words staff look for: already approved, sending or done."""
+    from chalicelib.sending.ledger import Ledger
+    from chalicelib.sending.status import send_status
+
+    cid, state = str(campaign.get("campaign", "")), str(campaign.get("state", ""))
+    approved = " (approved by {} at {})".format(campaign["approved_by"], campaign.get("approved_at", "?")) if (
+        campaign.get("approved_by")) else ""
+    first = "already approved" + approved if approved else "not held: it was queued when imported"
+    if state == "queued":
+        ledger, send_id = Ledger(store.client, store.table), str(campaign.get("send_id") or "")
+        entries = [e for e in ledger.entries(send_id) if e.get("campaign", cid) == cid] if send_id else []
+        s = send_status(campaign, entries, now=0.0, configured_rate=0.0, earlier=ledger.seen(cid, send_id or cid))
+        if s.done:
+            return f"campaign {cid} is {first} and done: all {s.recipients} recipient(s) settled"
+        return f"campaign {cid} is {first} and {s.progress}: {s.settled} of {s.recipients} settled"
+    if state == "stopped":
+        return (f"campaign {cid} is {first}, and sending stopped: {campaign.get('stop_reason', '?')}; "
+                f"fix the cause, then: notis resume {cid}")
+    if state == "failed":
+        return f"campaign {cid}: its import failed; fix the cause, then: notis retry {cid}"
+    return f"campaign {cid} is {state or 'in an unknown state'}, not held"

@@ -6,12 +6,15 @@ import argparse
 import json
 import time
 
+from notis_cli.commands._common import on_local_stack
 from notis_cli.commands._sendview import Context
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "evidence", help="when sending started and ended, counts and the message-id log (no personal data)"
+        "evidence",
+        help="what the authority asks: the file's counts, who approved what and when, every notice, follow-up "
+             "and update notice with its counts and message-id log, letters, retention (no personal data)",
     )
     p.add_argument("campaign", help="campaign id")
     p.add_argument("--json", action="store_true", help="machine-readable JSON instead of text")
@@ -25,9 +28,19 @@ def run(args: argparse.Namespace) -> int:
     item = ctx.campaign(args.campaign)
     if item is None:
         return 1
-    doc = evidence(item, ctx.entries(item), now=time.time(), earlier=ctx.earlier(item))
+    doc = evidence(item, ctx.entries(item), now=time.time(), earlier=ctx.earlier(item), sends=ctx.sends(item),
+                   purge=ctx.purge(args.campaign), local=on_local_stack())
     print(
-        json.dumps(doc, ensure_ascii=False, indent=2) if args.json else evidence_text(doc),
+        json.dumps(doc, ensure_ascii=False, indent=2, default=_number) if args.json else evidence_text(doc),
         end="\n" if args.json else "",
     )
     return 0
+
+
+def _number(value: object) -> object:
+    """DynamoDB numbers (Decimal) as JSON numbers; anything else unexpected as text, never a crash."""
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return str(value)

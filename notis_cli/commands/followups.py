@@ -1,5 +1,6 @@
 """`notis followups [INCIDENT]`: what is scheduled, when, for how many, and where it stands.
-`notis followups run ID --campaign C`: start one by hand (a stale or failed one too) after a confirmation.
+`notis followups run ID [--campaign C]`: start one by hand (a stale or failed one too) after a confirmation; the
+campaign may be left out when only one campaign has that follow-up or update notice.
 
 By default `run` asks the scheduled handler to start it (within five minutes): staff need no right to queue
 mail or read the uploaded file themselves, only to update the campaign record. `--here` starts it from this
@@ -14,14 +15,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from notis_cli.commands._common import describe_target
+from notis_cli.commands._common import describe_target, local_warning
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("followups", help="list scheduled follow-ups and update notices; `run ID` starts one")
     p.add_argument("words", nargs="*", metavar="INCIDENT | run ID",
                    help="an incident to list (default: all), or `run` and a follow-up or update id")
-    p.add_argument("--campaign", help="with run: the campaign to start it for (see notis followups)")
+    p.add_argument("--campaign", help="with run: the campaign to start it for (needed only when several have it)")
     p.add_argument("--yes", action="store_true", help="with run: do not ask for confirmation")
     p.add_argument("--here", action="store_true", help="with run: start it from this process now")
     p.add_argument("--at", help="list as of this time (ISO 8601 with offset), e.g. to see what a date brings")
@@ -31,8 +32,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     words = list(args.words)
     if words and words[0] == "run":
-        if len(words) != 2 or not args.campaign:
-            print("notis: usage: notis followups run ID --campaign CAMPAIGN [--yes] [--here]", file=sys.stderr)
+        if len(words) != 2:
+            print("notis: usage: notis followups run ID [--campaign CAMPAIGN] [--yes] [--here]", file=sys.stderr)
             return 2
         return _run_one(words[1], args)
     if len(words) > 1:
@@ -88,6 +89,7 @@ def _list(incident: str | None, args: argparse.Namespace) -> int:
     if not shown:
         print("Follow-ups are declared, but no campaign has sent its first notice yet.")
         return 0
+    progress = _progress(view, shown)
     print(f"as of {now.astimezone(UTC):%Y-%m-%d %H:%M} UTC")
     current = None
     for s in shown:
@@ -96,19 +98,53 @@ def _list(incident: str | None, args: argparse.Namespace) -> int:
             print(f"\n{s.campaign}  {s.incident} / {s.audience}")
         marker = markers.get((s.campaign, s.marker), {})
         print(f"  {s.marker:<28} {s.kind:<9} {s.template:<10} due {_t(s.due)}  not after {_t(s.not_after)}  "
-              f"{s.status:<14} {_how_many(s, marker, by_id[s.campaign])}")
+              f"{s.status:<14} {_how_many(s, marker, by_id[s.campaign], progress.get((s.campaign, s.marker)))}")
         if marker.get("reason"):
             print(f"      {marker['reason']}")
     if any(s.status in ("stale", "failed") for s in shown):
-        print("\nstale/failed ones are not sent automatically: notis followups run ID --campaign CAMPAIGN")
+        print("\nstale/failed ones are not sent automatically: notis followups run ID [--campaign CAMPAIGN]")
+    warning = local_warning()
+    if warning:
+        print(f"\nnote: {warning}")
     return 0
+
+
+def _progress(view: _View, shown: list[Any]) -> dict[tuple[str, str], Any]:
+    """Ledger progress of each started one (the marker says how many were queued; the ledger says how many
+    were sent since)."""
+    from chalicelib import aws
+    from chalicelib.sending.ledger import Ledger
+    from chalicelib.sending.status import scheduled_progress
+
+    ledger = Ledger(aws.client("dynamodb"), view.settings.table)
+    found = {}
+    for s in shown:
+        marker = view.markers.get((s.campaign, s.marker))
+        if not marker or marker.get("state") not in ("queued", "starting") or not marker.get("send_id"):
+            continue
+        send_id = str(marker["send_id"])
+        entries = [e for e in ledger.entries(send_id) if e.get("campaign", s.campaign) == s.campaign]
+        found[(s.campaign, s.marker)] = scheduled_progress(marker, entries, ledger.seen(s.campaign, send_id),
+                                                           now=view.now.timestamp())
+    return found
 
 
 def _run_one(ident: str, args: argparse.Namespace) -> int:
     view = _context(args.at)
     settings, campaigns, markers, scheduled = view.settings, view.campaigns, view.markers, view.scheduled
-    mine = [s for s in scheduled if s.campaign == args.campaign]
     wanted = [ident] if ident.startswith(("f-", "u-")) else [f"f-{ident}", f"u-{ident}"]
+    if args.campaign and not any(c["campaign"] == args.campaign for c in campaigns):
+        print(f"notis: no campaign {args.campaign!r} (see notis status)", file=sys.stderr)
+        return 1
+    if not args.campaign:
+        having = sorted({s.campaign for s in scheduled if s.marker in wanted})
+        if len(having) != 1:
+            print(f"notis: {len(having) or 'no'} campaign(s) have {ident!r}"
+                  + (f": {', '.join(having)}; choose one with --campaign CAMPAIGN" if having else
+                     " (see notis followups)"), file=sys.stderr)
+            return 1
+        args.campaign = having[0]
+    mine = [s for s in scheduled if s.campaign == args.campaign]
     item = next((s for s in mine if s.marker in wanted), None)
     if item is None:
         known = ", ".join(s.marker for s in mine) or "none"
@@ -157,9 +193,12 @@ def _t(when: datetime) -> str:
     return f"{when.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
 
 
-def _how_many(s: Any, marker: dict, campaign: dict) -> str:
+def _how_many(s: Any, marker: dict, campaign: dict, progress: Any = None) -> str:
+    """How many, and where it stands: from the ledger once started (the marker only knows what was queued)."""
+    left_out = int(marker.get("skipped_suppressed", 0)) + int(marker.get("skipped_delivered", 0))
+    if progress is not None:
+        return progress.summary() + (f", {left_out} left out" if left_out else "")
     if s.status == "queued":
-        left_out = int(marker.get("skipped_suppressed", 0)) + int(marker.get("skipped_delivered", 0))
         return f"{marker.get('recipients', 0)} queued" + (f", {left_out} left out" if left_out else "")
     deliverable = int((campaign.get("counts") or {}).get("deliverable", 0) or 0)
     return f"up to {deliverable} recipient(s)"

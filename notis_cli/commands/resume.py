@@ -10,7 +10,7 @@ import argparse
 import json
 import sys
 
-from notis_cli.commands._common import describe_target, queue_url
+from notis_cli.commands._common import describe_target, now_iso, queue_url, whoami
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,7 +27,8 @@ def run(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     describe_target()
-    campaign = CampaignStore(aws.client("dynamodb"), settings.table).get(args.campaign)
+    store = CampaignStore(aws.client("dynamodb"), settings.table)
+    campaign = store.get(args.campaign)
     if campaign is None:
         print(f"notis: no campaign {args.campaign!r}", file=sys.stderr)
         return 1
@@ -42,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.yes and input("Resume sending now? Type yes: ").strip().lower() != "yes":
         print("notis: not resumed", file=sys.stderr)
         return 1
+    store.record_staff_action(args.campaign, "resume", whoami(), now_iso())  # who asked, for the evidence
     sqs = aws.client("sqs")
     sqs.send_message(QueueUrl=queue_url(sqs, settings.import_queue),
                      MessageBody=json.dumps({"notis": "resume", "campaign": args.campaign}))

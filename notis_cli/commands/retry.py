@@ -9,7 +9,7 @@ import argparse
 import json
 import sys
 
-from notis_cli.commands._common import describe_target, queue_url
+from notis_cli.commands._common import describe_target, now_iso, queue_url, whoami
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,7 +26,8 @@ def run(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     describe_target()
-    campaign = CampaignStore(aws.client("dynamodb"), settings.table).get(args.campaign)
+    store = CampaignStore(aws.client("dynamodb"), settings.table)
+    campaign = store.get(args.campaign)
     if campaign is None:
         print(f"notis: no campaign {args.campaign!r}", file=sys.stderr)
         return 1
@@ -39,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.yes and input("Import the file again now? Type yes: ").strip().lower() != "yes":
         print("notis: not retried", file=sys.stderr)
         return 1
+    store.record_staff_action(args.campaign, "retry", whoami(), now_iso())  # who asked, for the evidence
     sqs = aws.client("sqs")
     sqs.send_message(QueueUrl=queue_url(sqs, settings.import_queue),
                      MessageBody=json.dumps({"notis": "retry", "campaign": args.campaign}))

@@ -10,6 +10,7 @@ import sys
 import time
 from typing import Any
 
+from notis_cli.commands._common import local_warning
 from notis_cli.commands._sendview import Context
 
 
@@ -48,16 +49,36 @@ def _list(ctx: Context) -> int:
         return 0
     from chalicelib.sending.status import progress_hint
 
-    print(f"{'campaign':23} {'state':9} {'incident':28} {'audience':12} {'deliverable':>11} {'sent':>7} {'letters':>7}")
+    print(f"{'campaign':23} {'state':9} {'incident':28} {'audience':12} {'deliverable':>11} {'sent':>7} {'letters':>7}"
+          "  file (S3 key)")
     for item in campaigns:
         counts = item.get("counts") or {}
         cid = str(item.get("campaign") or str(item.get("pk", "")).removeprefix("campaign#"))
+        incident, audience = target_of(item)
         print(
-            f"{cid:23} {progress_hint(item):9} {str(item.get('incident', ''))[:28]:28} "
-            f"{str(item.get('audience', ''))[:12]:12} {int(counts.get('deliverable', 0)):>11} "
+            f"{cid:23} {progress_hint(item):9} {incident[:28]:28} "
+            f"{audience[:12]:12} {int(counts.get('deliverable', 0)):>11} "
             f"{int(item.get('sent', 0)):>7} {int(counts.get('letters', 0)) + int(item.get('mail_letters', 0)):>7}"
+            f"  {item.get('key', '?')}"
         )
+    warning = local_warning()
+    if warning:
+        print(f"\nnote: {warning}")
     return 0
+
+
+def target_of(item: dict[str, Any]) -> tuple[str, str]:
+    """Incident and audience: from the record, else from the upload's key (a failed import never set them)."""
+    incident, audience = str(item.get("incident") or ""), str(item.get("audience") or "")
+    if not (incident and audience):
+        from chalicelib.campaigns.uploads import BadKey, parse_key
+
+        try:
+            from_key = parse_key(str(item.get("key", "")))
+        except BadKey:
+            from_key = ("?", "?")
+        incident, audience = incident or from_key[0], audience or from_key[1]
+    return incident, audience
 
 
 def snapshot(ctx: Context, campaign_id: str) -> Any:
@@ -71,16 +92,17 @@ def snapshot(ctx: Context, campaign_id: str) -> Any:
 
 
 def render(ctx: Context, campaign_id: str) -> str:
-    from chalicelib.sending.status import format_duration
-
     s = snapshot(ctx, campaign_id)
     item = ctx.campaigns.get(campaign_id) or {}
     dlq = ctx.dlq_depth()
     waiting = {"held": "not queued: held until approved", "failed": "not queued: the import failed",
                "importing": "not queued yet: importing", "approved": "not queued yet: approved, importing",
                "stopped": "not queued: sending stopped"}
+    incident, audience = target_of(item)
+    key = str(item.get("key", ""))
     lines = [
-        f"campaign   {s.campaign}  ({s.incident} / {s.audience}, {s.progress or 'unknown state'})",
+        f"campaign   {s.campaign}  ({incident} / {audience}, {s.progress or 'unknown state'})",
+        f"file       {key.rsplit('/', 1)[-1] or '?'}  (s3://{item.get('bucket', ctx.settings.bucket)}/{key})",
         f"recipients {s.recipients}",
         (f"queued     {s.queued}    in flight {s.in_flight}" if s.state not in waiting
          else f"queued     0    ({waiting[s.state]})"),
@@ -88,25 +110,37 @@ def render(ctx: Context, campaign_id: str) -> str:
         f"failed     {s.failed}    suppressed {s.suppressed}    letters {s.letters}",
     ]
     if s.state == "stopped":
-        reason, at = item.get("stop_reason") or "sending stopped", item.get("stopped_at", "?")
-        lines.insert(1, f"stopped    {reason} (at {at}). Nobody was marked failed for it. "
+        reason, at = item.get("stop_reason") or "no reason recorded", item.get("stopped_at", "?")
+        lines.insert(2, f"stopped: {reason} (at {at}). Nobody was marked failed for it. "
                         f"Fix the cause, then: notis resume {s.campaign}")
+    done_by = {"approve": "approved", "resume": "resume asked", "retry": "retry asked"}
+    lines[2:2] = [f"{done_by.get(str(a.get('action')), str(a.get('action'))):<10} by {a.get('by', '?')} "
+                  f"at {a.get('at', '?')}" for a in item.get("staff_actions") or [] if isinstance(a, dict)]
     if s.already_notified or s.expired:
         earlier = ", ".join(f"{c} {n}" for c, n in sorted(s.by_earlier.items()))
         lines.append(f"not mailed already notified {s.already_notified}    too late {s.expired}"
                      + (f"    (settled by an earlier campaign: {earlier})" if earlier else ""))
     lines += [
         f"rate       {s.rate:.1f}/s over the last minute (configured {ctx.settings.max_send_rate:g}/s)    time left "
-        f"{'done' if s.done else format_duration(s.time_left)}",
+        f"{'done' if s.done else time_left(s)}",
         f"send DLQ   {'unknown' if dlq is None else dlq} message(s) (all campaigns; notis redrive {s.campaign})",
     ]
     for f in ctx.scheduled(item, time.time()):
-        lines.append(
-            f"{f.marker:<10} {f.send_id}: {f.recipients} recipient(s), queued {f.queued}, in flight {f.in_flight}, "
-            f"sent {f.sent}, failed {f.failed}, suppressed {f.suppressed}, already notified {f.already_notified}, "
-            f"too late (not sent) {f.expired}"
-        )
+        lines.append(f"{f.marker:<10} {f.send_id}: {f.summary()}")
+    warning = local_warning()
+    if warning:
+        lines.append(f"note       {warning}")
     return "\n".join(lines[:1] + import_report(item, ctx.settings.bucket) + lines[1:])
+
+
+def time_left(s: Any) -> str:
+    """An estimate, said as one: at the configured rate until enough sends were seen to measure it."""
+    from chalicelib.sending.status import format_duration
+
+    if s.time_left is None:
+        return "unknown"
+    basis = "" if s.rate_source == "measured" else " at the configured rate"
+    return f"about {format_duration(s.time_left)}{basis}"
 
 
 def import_report(item: dict[str, Any], bucket: str) -> list[str]:
@@ -119,7 +153,7 @@ def import_report(item: dict[str, Any], bucket: str) -> list[str]:
             f"{counts.get('duplicates', 0)} duplicates merged, {counts.get('rejected', 0)} rejected, "
             f"{counts.get('warnings', 0)} warnings, {counts.get('letters', 0)} without a usable address"
         )
-    if item.get("error"):
+    if item.get("error") and item.get("state") in ("held", "failed"):  # kept in the record; stale once it moved on
         lines.append(f"           {item['error']}")
     for problem in item.get("first_problems") or []:
         column = f" ({problem['column']})" if problem.get("column") else ""
@@ -136,20 +170,18 @@ def bar(done: int, total: int, width: int = 30) -> str:
 
 def watch(ctx: Context, campaign_id: str, *, interval: float, out: Any = None) -> int:
     """Redraw one progress line until nothing is queued or in flight; Ctrl-C ends it quietly."""
-    from chalicelib.sending.status import format_duration
-
     out = out or sys.stdout
     tty = out.isatty()
     try:
         while True:
             s = snapshot(ctx, campaign_id)
             line = (
-                f"{bar(s.settled, s.recipients)}  {s.progress}  {s.rate:.1f}/s  left {format_duration(s.time_left)}"
+                f"{bar(s.settled, s.recipients)}  {s.progress}  {s.rate:.1f}/s  left {time_left(s)}"
                 f"  failed {s.failed}  letters {s.letters}"
             )
             out.write(("\r" + line + "\x1b[K") if tty else line + "\n")
             out.flush()
-            if s.done or s.state in ("held", "failed"):
+            if s.done or s.state in ("held", "failed", "stopped"):  # nothing moves until staff act: say why
                 out.write("\n" if tty else "")
                 print(render(ctx, campaign_id), file=out)
                 return 0

@@ -35,11 +35,25 @@ def run(args: argparse.Namespace) -> int:
     if not args.file.is_file():
         print(f"notis: no such file: {args.file}", file=sys.stderr)
         return 1
-    if not args.no_check and not _check(args.file, settings):
-        return 1
+    result = None
+    if not args.no_check:
+        result = _check(args.file, settings)
+        if result is None:
+            return 1
     describe_target()
     key = f"uploads/{args.incident}/{args.audience}/{_safe_name(args.file.name)}"
-    upload = _upload(args.file, settings.bucket, key)
+    digest = _sha256(args.file)
+    same = _same_file(settings, key, digest)
+    if same is not None and same.get("state") != "failed":
+        print(f"notis: {args.file.name} is the same file as campaign {same['campaign']} "
+              f"({_state_words(same, settings)}); nothing uploaded. Follow it with: notis status {same['campaign']}",
+              file=sys.stderr)
+        return 0
+    if same is not None:
+        print(f"the same file as campaign {same['campaign']}, whose import failed: uploading it again imports it again")
+    if result is not None:
+        _already_notified(settings, args.incident, args.audience, result)
+    upload = _upload(args.file, settings.bucket, key, digest)
     print(f"uploaded: s3://{settings.bucket}/{key}")
     print(f"campaign: {upload.campaign_id}")
     print(f"follow it with: notis status {upload.campaign_id} --watch")
@@ -63,7 +77,8 @@ def _target_problem(incident_slug: str, audience: str) -> str:
     return ""
 
 
-def _check(path: Path, settings) -> bool:
+def _check(path: Path, settings):
+    """The import's own checks, here: the result (with recipient keys), or None when the file is unusable."""
     from chalicelib.recipients import UnusableFile, read_recipients
 
     try:
@@ -71,7 +86,7 @@ def _check(path: Path, settings) -> bool:
             result = read_recipients(stream, max_bytes=settings.max_upload_bytes, hmac_key=settings.hmac_key)
     except UnusableFile as exc:
         print(f"notis: {path.name} cannot be used: {exc.reason}", file=sys.stderr)
-        return False
+        return None
     print(f"checked {path.name}: {result.rows} rows, {result.deliverable} e-mails to send, "
           f"{result.duplicates_merged} duplicates merged, {result.rejected_count} rejected, "
           f"{result.letters_count} need a letter, {result.warnings_count} warnings")
@@ -80,7 +95,85 @@ def _check(path: Path, settings) -> bool:
     share = result.rejected_count / result.rows if result.rows else 0.0
     if share > settings.hold_threshold:
         print(f"  {share:.0%} of rows are rejected: the campaign will be held until you run notis approve")
-    return True
+    return result
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _same_file(settings, key: str, digest: str) -> dict | None:
+    """The campaign made from this very file under this key, if any, by the object's `sha256` metadata (written
+    by notis upload; a file copied with another client is not recognised, and the import still mails nobody
+    twice)."""
+    from chalicelib import aws
+    from chalicelib.campaigns.store import CampaignStore
+
+    s3 = aws.client("s3")
+    for campaign in reversed(CampaignStore(aws.client("dynamodb"), settings.table).list()):
+        if campaign.get("key") != key:
+            continue
+        params = {"Bucket": str(campaign.get("bucket") or settings.bucket), "Key": key}
+        if campaign.get("version"):
+            params["VersionId"] = str(campaign["version"])
+        try:
+            head = s3.head_object(**params)
+        except s3.exceptions.ClientError:  # gone (retention) or not readable: not provably the same file
+            head = {}
+        if head.get("Metadata", {}).get("sha256") == digest:
+            return campaign
+    return None
+
+
+def _state_words(campaign: dict, settings) -> str:
+    """Where that campaign stands, in the words of notis status."""
+    from chalicelib import aws
+    from chalicelib.sending.ledger import Ledger
+    from chalicelib.sending.status import send_status
+
+    cid, send_id = str(campaign["campaign"]), str(campaign.get("send_id") or "")
+    ledger = Ledger(aws.client("dynamodb"), settings.table)
+    entries = [e for e in ledger.entries(send_id) if e.get("campaign", cid) == cid] if send_id else []
+    s = send_status(campaign, entries, now=0.0, configured_rate=0.0, earlier=ledger.seen(cid, send_id or cid))
+    if s.done:
+        return f"already done: all {s.recipients} recipient(s) settled, {s.sent} e-mailed"
+    if s.progress in ("queued", "sending"):
+        return f"already {s.progress}: {s.settled} of {s.recipients} settled"
+    if s.progress == "held":
+        return f"already uploaded and held until approved: check its report, then notis approve {cid}"
+    if s.progress == "stopped":
+        return f"already uploaded; sending stopped: {campaign.get('stop_reason', '?')}; then notis resume {cid}"
+    return f"already uploaded, {s.progress}"
+
+
+def _already_notified(settings, incident: str, audience: str, result) -> None:
+    """Before anything leaves this machine: how many in the file are new and how many an earlier upload of the
+    same incident and audience already settled (the ledger of the first notice, read by recipient key)."""
+    import os
+
+    from chalicelib import aws
+    from chalicelib.campaigns.importer import first_notice_send_id
+    from chalicelib.sending.ledger import Ledger
+    from notis_cli.commands._common import on_local_stack
+
+    if not (settings.hmac_key_secret or os.environ.get("NOTIS_HMAC_KEY") or on_local_stack()):
+        print("  how many are new cannot be told here (the recipient key is not available to staff); "
+              "the import counts them, and nobody already mailed is mailed twice")
+        return
+    settled = {str(e.get("key")) for e in Ledger(aws.client("dynamodb"), settings.table).entries(
+        first_notice_send_id(incident, audience)) if e.get("state") not in ("claimed", "expired")}
+    if not settled:
+        return
+    keys = set(result.recipients)
+    old = len(keys & settled)
+    print(f"  {len(keys) - old} new, {old} already notified (by an earlier upload for {incident} / {audience}; "
+          "they are not mailed again)")
 
 
 def _safe_name(name: str) -> str:
@@ -99,19 +192,30 @@ class _Progress:
             self.done += chunk
             share = self.done / self.total
             bar = "#" * int(share * 30)
-            sys.stderr.write(f"\r  [{bar:<30}] {share:4.0%} {self.done / 1e6:.1f}/{self.total / 1e6:.1f} MB")
+            sys.stderr.write(f"\r  [{bar:<30}] {share:4.0%} {size(self.done)}/{size(self.total)}")
             if self.done >= self.total:
                 sys.stderr.write("\n")
             sys.stderr.flush()
 
 
-def _upload(path: Path, bucket: str, key: str):
+def size(n: int) -> str:
+    """Bytes in the unit that shows them: a 2 kB list is not "0.0/0.0 MB"."""
+    if n < 1000:
+        return f"{n} bytes"
+    if n < 1_000_000:
+        return f"{n / 1000:.1f} kB"
+    return f"{n / 1e6:.1f} MB"
+
+
+def _upload(path: Path, bucket: str, key: str, digest: str):
     from chalicelib import aws
     from chalicelib.campaigns.uploads import Upload
 
     s3 = aws.client("s3")
     # No encryption header: the bucket's default (the stack's own KMS key) applies; "aws:kms" without a key
-    # id would pick the account's aws/s3 key instead.
-    s3.upload_file(str(path), bucket, key, Callback=_Progress(os.path.getsize(path)))
+    # id would pick the account's aws/s3 key instead. The SHA-256 lets a later upload tell the same file again
+    # (the ETag of a KMS-encrypted object is not the file's MD5).
+    s3.upload_file(str(path), bucket, key, Callback=_Progress(os.path.getsize(path)),
+                   ExtraArgs={"Metadata": {"sha256": digest}})
     head = s3.head_object(Bucket=bucket, Key=key)
     return Upload(bucket, key, version=head.get("VersionId") or "", etag=head.get("ETag", ""))
