@@ -494,7 +494,12 @@ def test_staff_policy_is_an_output_and_grants_only_the_staff_tasks(template, res
         (["dynamodb:UpdateItem"], {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["campaign#*"]}})
     ]
     assert not {"s3:DeleteObject", "s3:DeleteObjectVersion", "dynamodb:DeleteItem"} & actions
-    assert not {a for a in actions if a.startswith(("ses:", "secretsmanager:", "iam:"))}
+    assert not {a for a in actions if a.startswith(("ses:", "iam:"))}
+    # staff read the uploads' addresses anyway; the pseudonym key lets them find who is new and who needs a letter
+    assert by_sid["ReadHmacKey"] == {"Sid": "ReadHmacKey", "Effect": "Allow", "Action": [
+        "secretsmanager:GetSecretValue"], "Resource": {"Ref": "HmacKeySecret"}}
+    assert [s for s in statements if "secretsmanager:GetSecretValue" in _listify(s["Action"])] == [
+        by_sid["ReadHmacKey"]]
 
 
 # -- configuration reaching the functions -------------------------------------------------------------------------

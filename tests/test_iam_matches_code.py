@@ -173,6 +173,9 @@ def test_each_role_allows_every_call_its_code_makes(aws, recorder, tmp_path: Pat
     hashing = replace(aws["settings"], staff_email="dpo@example.org", hmac_key_secret=secret)  # import, tick
     settings = replace(hashing, hmac_key_secret="")  # the sender and the events function are given no secret
     monkeypatch.setenv("NOTIS_STAFF_EMAIL", "dpo@example.org")
+    # Staff hash addresses too (a corrected file's new people at upload, the letter list): they read the uploads'
+    # addresses anyway, so the key adds nothing they could not see.
+    monkeypatch.setenv("NOTIS_HMAC_KEY_SECRET", secret)
     client = aws_clients.client
 
     def drain(queue: str, actor: str, handler) -> None:
@@ -186,6 +189,7 @@ def test_each_role_allows_every_call_its_code_makes(aws, recorder, tmp_path: Pat
     good = tmp_path / "kunder.csv"
     good.write_bytes(b"Namn;E-post\r\n" + "".join(
         f"Person {i};{'fel' if i % 4 == 0 else f'p{i}@example.se'}\r\n" for i in range(24)).encode())
+    config._secret_key.cache_clear()
     with recorder.acting_as("staff"):
         assert main(["upload", str(good), "--incident", "korkortsportalen-2024", "--audience", "customers"]) == 0
     drain(settings.import_queue, "import", handle_import)
