@@ -386,3 +386,17 @@ def test_readme_lists_every_route():
         if "{proxy+}" in route or route in ("/style.css", "/favicon.ico"):
             continue
         assert f"`GET {route}`" in readme or f"`GET {route}?" in readme or f"`{route}`" in readme, route
+
+
+def test_badge_reaches_a_browser_as_text_not_base64():
+    """Browsers ask for images with `Accept: image/*`; API Gateway must pass the SVG through as it is."""
+    path = "/badge.svg"
+    event = {"resource": path, "path": path, "httpMethod": "GET",
+             "headers": {"Accept": "image/avif,image/webp,image/svg+xml,image/*,*/*;q=0.8"},
+             "multiValueHeaders": {}, "multiValueQueryStringParameters": None, "pathParameters": None,
+             "requestContext": {"resourcePath": path, "httpMethod": "GET", "path": path},
+             "stageVariables": None, "body": None, "isBase64Encoded": False}
+    response = notis_app.app(event, None)
+    assert response["statusCode"] == 200 and not response.get("isBase64Encoded")
+    assert response["body"].startswith("<svg ")
+    assert not any(t.startswith("image/svg") for t in notis_app.app.api.binary_types)

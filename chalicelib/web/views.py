@@ -135,10 +135,6 @@ def statuspage(endpoint: str, incidents: list[Incident], lang: str, base_url: st
     return {key: parts[key]() for key in STATUSPAGE_ENDPOINTS[endpoint]}
 
 
-def statuspage_summary(incidents: list[Incident], lang: str, base_url: str, name: str) -> dict[str, Any]:
-    return statuspage("summary", incidents, lang, base_url, name)
-
-
 def page_components(incidents: list[Incident]) -> list[tuple[Component, Incident]]:
     """Each component once, in the order incidents name it, with its worst state among the open incidents.
 
