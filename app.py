@@ -69,6 +69,47 @@ def api_summary() -> Response:
     return _respond(site.summary(_request()))
 
 
+@app.route("/api/v2/status.json", methods=["GET", "HEAD"], cors=True)
+def api_status() -> Response:
+    return _respond(site.statuspage(_request(), "status"))
+
+
+@app.route("/api/v2/components.json", methods=["GET", "HEAD"], cors=True)
+def api_components() -> Response:
+    return _respond(site.statuspage(_request(), "components"))
+
+
+@app.route("/api/v2/incidents.json", methods=["GET", "HEAD"], cors=True)
+def api_statuspage_incidents() -> Response:
+    return _respond(site.statuspage(_request(), "incidents"))
+
+
+@app.route("/api/v2/incidents/unresolved.json", methods=["GET", "HEAD"], cors=True)
+def api_unresolved() -> Response:
+    return _respond(site.statuspage(_request(), "incidents/unresolved"))
+
+
+@app.route("/api/v2/scheduled-maintenances.json", methods=["GET", "HEAD"], cors=True)
+def api_maintenances() -> Response:
+    return _respond(site.statuspage(_request(), "scheduled-maintenances"))
+
+
+@app.route("/api/v2/scheduled-maintenances/upcoming.json", methods=["GET", "HEAD"], cors=True)
+def api_maintenances_upcoming() -> Response:
+    return _respond(site.statuspage(_request(), "scheduled-maintenances/upcoming"))
+
+
+@app.route("/api/v2/scheduled-maintenances/active.json", methods=["GET", "HEAD"], cors=True)
+def api_maintenances_active() -> Response:
+    return _respond(site.statuspage(_request(), "scheduled-maintenances/active"))
+
+
+@app.route("/badge.svg", methods=["GET", "HEAD"], cors=True)
+def status_badge() -> Response:
+    """A small SVG other sites can embed: the organisation and the state in words."""
+    return _respond(site.badge(_request()))
+
+
 @app.route("/feed.atom", methods=["GET", "HEAD"])
 def feed() -> Response:
     return _respond(site.feed(_request()))

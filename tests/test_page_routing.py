@@ -19,8 +19,10 @@ ROOT = Path(notis_app.__file__).parent
 SLUG = "korkortsportalen-2024"
 UNKNOWN = ["/a", "/a/b/c", "/wp-admin/setup-config.php", f"/incidents/{SLUG}/x", f"/incidents/{SLUG}/x/y/",
            "/incidents", "/api", "/api/v2", f"/api/incidents/{SLUG}/faq/x", f"/api/incidents/{SLUG}/x/y",
-           "/feed.atom/x", "/a//b"]
+           "/feed.atom/x", "/a//b", "/api/v2/incidents/unresolved.json/x", "/badge.svg/x"]
 KNOWN = {"/": 200, f"/incidents/{SLUG}": 200, f"/api/incidents/{SLUG}/faq": 200, "/api/v2/summary.json": 200,
+         "/api/v2/status.json": 200, "/api/v2/incidents/unresolved.json": 200,
+         "/api/v2/scheduled-maintenances/active.json": 200, "/badge.svg": 200,
          "/incidents/finns-inte": 404, "/favicon.ico": 204}
 
 

@@ -11,9 +11,11 @@ from typing import Any
 import yaml
 
 from chalicelib.content.model import (
+    COMPONENT_STATUSES,
     STATUSES,
     Audience,
     AuthorityReport,
+    Component,
     Contact,
     FaqEntry,
     FollowUp,
@@ -263,6 +265,24 @@ def _followups(r: _Reader, raw: Any, audiences: set[str]) -> tuple[FollowUp, ...
     return tuple(result)
 
 
+def _components(r: _Reader, raw: Any) -> tuple[Component, ...]:
+    """Optional parts of the service and their state, in Statuspage's words so status clients read them as is."""
+    result, seen = [], set()
+    for i, item in enumerate(r.items(raw, "components", required=False)):
+        path = f"components[{i}]"
+        data = r.mapping(item, path)
+        status = r.string(data.get("status"), f"{path}.status")
+        if status and status not in COMPONENT_STATUSES:
+            allowed = ", ".join(COMPONENT_STATUSES)
+            r.problem(f"{path}.status", f"{status!r} is not a component status; use one of {allowed}")
+        for key in data:
+            if key not in ("id", "name", "status"):
+                r.problem(f"{path}.{key}", "unknown field (a component has `id`, `name` and `status`)")
+        result.append(Component(id=r.ident(data.get("id"), f"{path}.id", seen),
+                                name=r.text(data.get("name"), f"{path}.name"), status=status))
+    return tuple(result)
+
+
 def parse_incident(document: Any, file: str, folder_name: str | None = None) -> tuple[Incident | None, list[Problem]]:
     """Turn one parsed YAML document into an Incident, or the list of what is wrong with it."""
     r = _Reader(file)
@@ -319,6 +339,7 @@ def parse_incident(document: Any, file: str, folder_name: str | None = None) -> 
         faq=_faq(r, data.get("faq")),
         audiences=audiences,
         followups=_followups(r, data.get("followups"), names),
+        components=_components(r, data.get("components")),
         retention_days=int(retention),
         source=file,
         **texts,

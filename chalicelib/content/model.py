@@ -8,6 +8,8 @@ from datetime import datetime
 from chalicelib.content.text import Text
 
 STATUSES = ("investigating", "identified", "monitoring", "resolved")
+# Atlassian Statuspage's component statuses, best to worst but for maintenance, so status clients read them as is.
+COMPONENT_STATUSES = ("operational", "under_maintenance", "degraded_performance", "partial_outage", "major_outage")
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,15 @@ class FaqEntry:
 
 
 @dataclass(frozen=True)
+class Component:
+    """A part of the service the incident touches (the web shop, customer accounts), shown with its state."""
+
+    id: str
+    name: Text
+    status: str
+
+
+@dataclass(frozen=True)
 class Audience:
     name: str
     description: Text
@@ -86,6 +97,7 @@ class Incident:
     faq: tuple[FaqEntry, ...]
     audiences: tuple[Audience, ...]
     followups: tuple[FollowUp, ...] = ()
+    components: tuple[Component, ...] = ()
     retention_days: int = 90
     source: str = field(default="", compare=False)
 

@@ -17,7 +17,7 @@ from chalicelib.content.markdown import to_html
 from chalicelib.content.model import Incident
 from chalicelib.content.published import published_incidents
 from chalicelib.content.text import Text
-from chalicelib.web import atom, views
+from chalicelib.web import atom, badge, views
 from chalicelib.web.http import Page, Rendered, Request, respond
 from chalicelib.web.negotiate import choose_language
 from chalicelib.web.strings import STRINGS, format_date, format_when
@@ -29,6 +29,7 @@ HTML = "text/html; charset=utf-8"
 JSON = "application/json; charset=utf-8"
 ATOM = "application/atom+xml; charset=utf-8"
 CSS = "text/css; charset=utf-8"
+SVG = "image/svg+xml; charset=utf-8"
 
 
 ENV_OPTIONS = {"autoescape": "html,xml,strings", "undefined": "strict", "trim_blocks": True, "lstrip_blocks": True}
@@ -129,9 +130,19 @@ class Site:
         return self._json(request, ("api-faq", slug, lang), lambda: views.faq(incident, lang))
 
     def summary(self, request: Request) -> Page:
+        return self.statuspage(request, "summary")
+
+    def statuspage(self, request: Request, endpoint: str) -> Page:
+        """Atlassian Statuspage's public v2 documents (`summary`, `status`, `components`, `incidents`, ...)."""
         lang = self._lang(request)
-        return self._json(request, ("summary", lang), lambda: views.statuspage_summary(
-            self.incidents, lang, self.public_url, self._site_name()))
+        return self._json(request, ("statuspage", endpoint, lang), lambda: views.statuspage(
+            endpoint, self.incidents, lang, self.public_url, self._site_name()))
+
+    def badge(self, request: Request) -> Page:
+        lang = self._lang(request)
+        rendered = self._cached(("badge", lang), lambda: Rendered(
+            badge.render_badge(self.incidents, lang, self._site_name()), SVG, lang))
+        return respond(request, rendered, api=True, vary_language=True)
 
     def feed(self, request: Request) -> Page:
         lang = self._lang(request)

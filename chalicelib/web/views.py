@@ -2,13 +2,38 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from chalicelib.content.markdown import to_plain
-from chalicelib.content.model import Incident
+from chalicelib.content.model import COMPONENT_STATUSES, Component, Incident
 from chalicelib.content.text import Text
+from chalicelib.web.strings import STRINGS
 
 STATUSPAGE_IMPACT = {"investigating": "major", "identified": "major", "monitoring": "minor", "resolved": "none"}
+# A component's state as the page's indicator, as Statuspage rolls components up (maintenance alone is no incident).
+COMPONENT_INDICATOR = {"operational": "none", "under_maintenance": "none", "degraded_performance": "minor",
+                       "partial_outage": "major", "major_outage": "critical"}
+INDICATORS = ("none", "minor", "major", "critical")
+INDICATOR_TEXT = {
+    "none": {"sv": "Inga pågående händelser", "en": "No ongoing incidents"},
+    "minor": {"sv": "Pågående händelse, åtgärdad", "en": "Ongoing incident, fixed"},
+    "major": {"sv": "Pågående händelse", "en": "Ongoing incident"},
+    "critical": {"sv": "Pågående händelse, tjänst ur drift", "en": "Ongoing incident, service down"},
+}
+PAGE_ID = "notis"
+MOST_RECENT = 50  # incidents.json lists the 50 most recent, as Statuspage does
+# Which parts each public Statuspage v2 endpoint returns: one builder, so the shapes cannot drift apart.
+STATUSPAGE_ENDPOINTS: dict[str, tuple[str, ...]] = {
+    "summary": ("page", "components", "incidents", "scheduled_maintenances", "status"),
+    "status": ("page", "status"),
+    "components": ("page", "components"),
+    "incidents": ("page", "incidents"),
+    "incidents/unresolved": ("page", "incidents"),
+    "scheduled-maintenances": ("page", "scheduled_maintenances"),
+    "scheduled-maintenances/upcoming": ("page", "scheduled_maintenances"),
+    "scheduled-maintenances/active": ("page", "scheduled_maintenances"),
+}
 
 
 def _t(text: Text, lang: str) -> str:
@@ -64,8 +89,14 @@ def incident_detail(incident: Incident, lang: str, base_url: str) -> dict[str, A
             {"id": u.id, "at": u.at.isoformat(), "status": u.status, "text": _t(u.text, lang)}
             for u in incident.updates_newest_first
         ],
+        "components": [component_detail(c, lang) for c in incident.components],
         "faq_url": f"{base_url}/api/incidents/{incident.slug}/faq?lang={lang}",
     }
+
+
+def component_detail(component: Component, lang: str) -> dict[str, Any]:
+    return {"id": component.id, "name": component.name.in_lang(lang), "status": component.status,
+            "status_text": STRINGS[lang][f"component_{component.status}"]}
 
 
 def faq(incident: Incident, lang: str) -> dict[str, Any]:
@@ -79,33 +110,82 @@ def faq(incident: Incident, lang: str) -> dict[str, Any]:
     }
 
 
-def statuspage_summary(incidents: list[Incident], lang: str, base_url: str, name: str) -> dict[str, Any]:
-    """Atlassian Statuspage's public /api/v2/summary.json shape, so existing status tooling can read notis."""
+def statuspage(endpoint: str, incidents: list[Incident], lang: str, base_url: str, name: str) -> dict[str, Any]:
+    """One of Atlassian Statuspage's public /api/v2/*.json documents, so existing status tooling can read notis.
+
+    notis has no scheduled maintenance: those lists are always empty. `incidents` is newest first.
+    """
     open_incidents = [i for i in incidents if i.is_open]
-    worst = max((STATUSPAGE_IMPACT[i.status] for i in open_incidents), key=_impact_rank, default="none")
-    descriptions = {
-        "none": {"sv": "Inga pågående händelser", "en": "No ongoing incidents"},
-        "minor": {"sv": "Pågående händelse, åtgärdad", "en": "Ongoing incident, fixed"},
-        "major": {"sv": "Pågående händelse", "en": "Ongoing incident"},
-    }
+    listed = incidents[:MOST_RECENT] if endpoint == "incidents" else open_incidents
+    components = page_components(incidents)
     updated = max((i.updated_at for i in incidents), default=None)
-    return {
-        "page": {
-            "id": "notis",
+    parts = {
+        "page": lambda: {
+            "id": PAGE_ID,
             "name": name,
             "url": base_url or "",
             "time_zone": "Europe/Stockholm",
             "updated_at": updated.isoformat() if updated else None,
         },
-        "status": {"indicator": worst, "description": descriptions[worst][lang]},
-        "components": [],
-        "incidents": [_statuspage_incident(i, lang) for i in open_incidents],
-        "scheduled_maintenances": [],
+        "status": lambda: _status(open_incidents, [c for c, _ in components], lang),
+        "components": lambda: [_component(c, at, lang, n) for n, (c, at) in enumerate(components, start=1)],
+        "incidents": lambda: [_statuspage_incident(i, lang) for i in listed],
+        "scheduled_maintenances": lambda: [],
     }
+    return {key: parts[key]() for key in STATUSPAGE_ENDPOINTS[endpoint]}
 
 
-def _impact_rank(impact: str) -> int:
-    return ["none", "minor", "major", "critical"].index(impact)
+def page_components(incidents: list[Incident]) -> list[tuple[Component, Incident]]:
+    """Each component once, in the order incidents name it, with its worst state among the open incidents.
+
+    A resolved incident leaves nothing down: a component only resolved incidents name reads operational on the
+    page as a whole (their own pages and entries keep the state as written, as history).
+    """
+    chosen: dict[str, tuple[Component, Incident]] = {}
+    for incident in incidents:  # newest first
+        for component in incident.components:
+            if not incident.is_open:
+                component = replace(component, status="operational")
+            have = chosen.get(component.id)
+            if have is None or _worse(component, incident, *have):
+                chosen[component.id] = (component, incident)
+    order = dict.fromkeys(c.id for i in reversed(incidents) for c in i.components)
+    return [chosen[ident] for ident in order]
+
+
+def _worse(component: Component, incident: Incident, have: Component, have_incident: Incident) -> bool:
+    if incident.is_open != have_incident.is_open:
+        return incident.is_open
+    return COMPONENT_STATUSES.index(component.status) > COMPONENT_STATUSES.index(have.status)
+
+
+def worst_indicator(open_incidents: list[Incident], components: list[Component]) -> str:
+    found = [STATUSPAGE_IMPACT[i.status] for i in open_incidents]
+    found += [COMPONENT_INDICATOR[c.status] for c in components]
+    return max(found, key=INDICATORS.index, default="none")
+
+
+def _status(open_incidents: list[Incident], components: list[Component], lang: str) -> dict[str, str]:
+    worst = worst_indicator(open_incidents, components)
+    return {"indicator": worst, "description": INDICATOR_TEXT[worst][lang]}
+
+
+def _component(component: Component, incident: Incident, lang: str, position: int) -> dict[str, Any]:
+    return {
+        "id": component.id,
+        "name": component.name.in_lang(lang),
+        "status": component.status,
+        "created_at": incident.discovered_at.isoformat(),
+        "updated_at": incident.updated_at.isoformat(),
+        "position": position,
+        "description": None,
+        "showcase": True,
+        "start_date": None,
+        "group_id": None,
+        "page_id": PAGE_ID,
+        "group": False,
+        "only_show_if_degraded": False,
+    }
 
 
 def _statuspage_incident(incident: Incident, lang: str) -> dict[str, Any]:
@@ -117,25 +197,28 @@ def _statuspage_incident(incident: Incident, lang: str) -> dict[str, Any]:
         "id": incident.slug,
         "name": incident.title.in_lang(lang),
         "status": incident.status,
-        "impact": STATUSPAGE_IMPACT[incident.status],
         "created_at": incident.discovered_at.isoformat(),
         "updated_at": incident.updated_at.isoformat(),
-        "started_at": incident.discovered_at.isoformat(),
         "monitoring_at": first_at("monitoring"),
         "resolved_at": first_at("resolved"),
+        "impact": STATUSPAGE_IMPACT[incident.status],
         "shortlink": incident.page_url,
-        "page_id": "notis",
-        "components": [],
+        "started_at": incident.discovered_at.isoformat(),
+        "page_id": PAGE_ID,
         "incident_updates": [
             {
                 "id": f"{incident.slug}-{u.id}",
-                "incident_id": incident.slug,
                 "status": u.status,
                 "body": _t(u.text, lang),
+                "incident_id": incident.slug,
                 "created_at": u.at.isoformat(),
                 "updated_at": u.at.isoformat(),
                 "display_at": u.at.isoformat(),
+                # notis keeps the components' state per incident, not per update: see `components` below.
+                "affected_components": None,
+                "deliver_notifications": bool(u.notify),
             }
             for u in incident.updates_newest_first
         ],
+        "components": [_component(c, incident, lang, n) for n, c in enumerate(incident.components, start=1)],
     }
