@@ -222,7 +222,7 @@ def test_api_list_and_detail(client):
     assert detail["lang"] == "en" and detail["status"] == "monitoring"
     assert detail["title"] == "Intrusion into the Körkortsportalen web shop"
     assert detail["updates"][0]["id"] == "fragor-och-svar"
-    assert "E-mail address" in detail["data_categories"]
+    assert "The phone number and e-mail address you gave us" in detail["data_categories"]
     assert detail["organisation"]["contact"]["phone"] == "010-123 45 67"
 
 
