@@ -141,6 +141,8 @@ def send_rate(rows: int) -> int:
         state_file = Path(tmp) / "state.json"
         env = clean_env(PORT=str(free_port()), NOTIS_LOCAL_STATE=str(state_file), NOTIS_LOCAL_DATA=tmp,
                         NOTIS_LOCAL_KEEP="0")
+        if os.environ.get("NOTIS_LOCAL_SEND_BATCH"):  # to compare with Lambda's batch of 10 messages
+            env["NOTIS_LOCAL_SEND_BATCH"] = os.environ["NOTIS_LOCAL_SEND_BATCH"]
         proc = subprocess.Popen([sys.executable, "-m", "notis_cli.stack"], cwd=REPO, env=env, text=True,
                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         try:
