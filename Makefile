@@ -34,8 +34,9 @@ package: $(STAMP)
 		--merge-template .chalice/resources.json $(OUT)
 	$(VENV)/bin/cfn-lint $(OUT)/sam.json
 
+# local-data/: the local stack's kept AWS state and its log (make run starts empty afterwards).
 clean:
-	rm -rf $(VENV) out .pytest_cache .hypothesis
+	rm -rf $(VENV) out .pytest_cache .hypothesis local-data
 
 # Browser tests (tests/browser/): Debian's Chromium + ChromeDriver, and axe-core from npm (package-lock.json);
 # the spam-filter test (tests/test_mail_spam.py): Debian's spamassassin with its offline rules.

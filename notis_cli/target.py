@@ -86,6 +86,8 @@ def use_local_stack_if_running(*, profile: str | None = None) -> dict[str, Any] 
     if isinstance(region, str) and region:
         os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = region
     for key, value in (state.get("env") or {}).items():
+        if key == "NOTIS_CONTENT_DIR" and os.environ.get(key):  # a preview of other content, asked for
+            continue
         if isinstance(key, str) and key.startswith(("NOTIS_", "SES_")) and isinstance(value, str):
             os.environ[key] = value
     if not os.environ.get("AWS_ACCESS_KEY_ID"):

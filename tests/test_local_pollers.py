@@ -242,3 +242,130 @@ def test_scheduler_survives_a_failing_handler(caplog: pytest.LogCaptureFixture) 
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 2 and all("ValueError" in m for m in errors)
     assert not any("@" in m for m in errors)  # the type is logged, not the text (it may hold an address)
+
+
+# -- content edits published on the local stack (notis_cli.local.publish) ---------------------------------------
+
+
+def _content_copy(tmp_path: Any) -> Any:
+    import shutil
+    from pathlib import Path
+
+    root = tmp_path / "incidents"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "chalicelib" / "incidents", root)
+    return root
+
+
+def _touch_later(path: Any, text: str) -> None:
+    """Write, and make sure the modification time moves even on a coarse-grained file system."""
+    import os
+
+    before = path.stat().st_mtime_ns
+    path.write_text(text, encoding="utf-8")
+    os.utime(path, ns=(before + 1_000_000_000, before + 1_000_000_000))
+
+
+def test_content_watcher_publishes_valid_edits_and_keeps_the_last_valid_content(tmp_path: Any) -> None:
+    from chalicelib.content.published import incidents_in
+    from notis_cli.local.publish import ContentWatcher
+
+    root = _content_copy(tmp_path)
+    first = incidents_in(root)["korkortsportalen-2024"]
+    said: list[str] = []
+    published: list[dict[str, Any]] = []
+    watcher = ContentWatcher(root, publish=published.append, say=said.append)
+    assert watcher.check() is False and said == []  # nothing changed
+
+    yaml = root / "korkortsportalen-2024" / "incident.yaml"
+    original = yaml.read_text(encoding="utf-8")
+    _touch_later(yaml, original.replace("\nstatus: monitoring\n", "\nstatus: almost-done\n", 1))
+    assert watcher.check() is False
+    assert said[-1].startswith("not published: incident content has 1 problem(s)")
+    assert incidents_in(root)["korkortsportalen-2024"] is first  # the last valid content stays in use
+    assert watcher.check() is False and len(said) == 1  # said once per edit, not on every look
+
+    update = ("  - id: u-4\n    at: 2024-02-01T10:00:00+01:00\n    status: monitoring\n    notify: [customers]\n"
+              "    text:\n      sv: Ännu en uppdatering.\n\nfaq:")
+    _touch_later(yaml, original.replace("\n\nfaq:", "\n" + update, 1))
+    assert watcher.check() is True
+    assert said[-1] == "published: korkortsportalen-2024 (update u-4 added)"
+    now = incidents_in(root)["korkortsportalen-2024"]
+    assert [u.id for u in now.updates][-1] == "u-4" and published[-1]["korkortsportalen-2024"] is now
+
+
+def test_describe_changes_in_words(tmp_path: Any) -> None:
+    import dataclasses
+
+    from chalicelib.content.published import incidents_in
+    from notis_cli.local.publish import describe_changes
+
+    old = incidents_in(_content_copy(tmp_path))
+    incident = old["korkortsportalen-2024"]
+    edited = dataclasses.replace(incident, status="resolved", faq=incident.faq[:-1], updates=incident.updates[:-1])
+    assert describe_changes(old, {"korkortsportalen-2024": edited}) == [
+        f"korkortsportalen-2024 (update {incident.updates[-1].id} removed; FAQ changed; status resolved)"]
+    assert describe_changes({}, old) == ["korkortsportalen-2024 (new incident)"]
+    assert describe_changes(old, old) == []
+
+
+def test_tick_line_only_when_something_happened() -> None:
+    from chalicelib.followups.handler import SUMMARY_KEYS
+    from notis_cli.stack import tick_line
+
+    quiet = dict.fromkeys(SUMMARY_KEYS, 0)
+    assert tick_line(quiet) is None
+    line = tick_line(quiet | {"updates_started": 1, "recipients_queued": 25, "errors": 1})
+    assert line == "tick: 1 update notice(s) started, 25 recipient(s) queued, 1 error(s), see the full log"
+    from notis_cli.stack import TICK_WORDS
+
+    assert set(SUMMARY_KEYS) <= {key for key, _ in TICK_WORDS}
+
+
+def test_scheduler_looks_at_content_before_each_tick_and_reports_results() -> None:
+    order: list[str] = []
+    results: list[tuple[str, Any]] = []
+    scheduler = Scheduler([("tick", lambda event, ctx: order.append("tick") or {"purged": 1})], threading.Event(),
+                          interval=60, region="eu-north-1", account="123456789012",
+                          before_tick=lambda: order.append("content"), on_result=lambda n, r: results.append((n, r)))
+    scheduler.tick()
+    assert order == ["content", "tick"] and results == [("tick", {"purged": 1})]
+
+
+def test_local_sender_is_the_organisation_formatted_by_the_standard_library(tmp_path: Any) -> None:
+    from chalicelib.content.published import incidents_in
+    from chalicelib.mail.mime import sender_address
+    from notis_cli.stack import _sender_of
+
+    incidents = incidents_in(_content_copy(tmp_path))
+    assert _sender_of(incidents) == "Körkortsportalen Service AB <dataskydd@korkortsportalen.example>"
+    import dataclasses
+
+    incident = incidents["korkortsportalen-2024"]
+    org = dataclasses.replace(incident.organisation, name="Kundtjänst, Körkortsportalen")
+    sender = _sender_of({"x": dataclasses.replace(incident, organisation=org)})
+    assert sender == '"Kundtjänst, Körkortsportalen" <dataskydd@korkortsportalen.example>'
+    assert sender_address(sender).endswith("<dataskydd@korkortsportalen.example>")
+
+
+def test_embedded_aws_state_survives_a_restart(aws: dict[str, Any], tmp_path: Any) -> None:
+    """What the stack saves at Ctrl-C comes back at the next start: queues with their messages, table, bucket."""
+    from moto.core.base_backend import BackendDict
+
+    from chalicelib import aws as clients
+    from notis_cli.local import state
+
+    sqs, s3 = clients.client("sqs"), clients.client("s3")
+    url = sqs.create_queue(QueueName="kept")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="still here")
+    s3.create_bucket(Bucket="kept-bucket", CreateBucketConfiguration={"LocationConstraint": "eu-north-1"})
+    s3.put_object(Bucket="kept-bucket", Key="k", Body=b"data")
+    path = tmp_path / "aws-state.pickle"
+    assert state.save(path) > 0
+    BackendDict.reset()  # what a new process starts with
+    assert state.load(path) is None
+    clients.reset_clients()
+    sqs, s3 = clients.client("sqs"), clients.client("s3")
+    got = sqs.receive_message(QueueUrl=sqs.get_queue_url(QueueName="kept")["QueueUrl"])["Messages"]
+    assert [m["Body"] for m in got] == ["still here"]
+    assert s3.get_object(Bucket="kept-bucket", Key="k")["Body"].read() == b"data"
+    assert state.load(tmp_path / "missing.pickle") == "nothing saved yet"

@@ -1,6 +1,10 @@
 """`make run` end to end: the stack as a subprocess on free ports, a CSV uploaded over HTTP with boto3 (as
 `aws s3 cp --endpoint-url` would), every deliverable person mailed exactly once, the page served, the CLI finding
 the stack by itself, and one SIGINT stopping everything: exit 0, no process left, ports free, state file gone.
+
+The stack runs on a copy of the incidents in a temporary folder (NOTIS_CONTENT_DIR): the test edits it while the
+stack runs, as staff would, and sees an invalid edit refused (the page unchanged), then a new update with
+`notify: [customers]` published on the page and mailed once to each recipient, without a restart.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import json
 import os
 import queue
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -18,7 +23,8 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +93,23 @@ class Stack:
         for line in self.proc.stdout:
             self.lines.put(line)
 
+    def wait_line(self, found: Callable[[str], bool], timeout: float, what: str) -> str:
+        """The next stdout line for which `found` is true (lines before it are skipped)."""
+        deadline = time.monotonic() + timeout
+        seen: list[str] = []
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.5)
+            except queue.Empty:
+                if self.proc.poll() is not None:
+                    break
+                continue
+            seen.append(line)
+            if found(line):
+                return line
+        pytest.fail(f"no {what} within {timeout} s; stdout: {''.join(seen)[-2000:]}\n"
+                    f"stderr: {self.stderr.read_text()[-2000:]}")
+
     def wait_ready(self, timeout: float = 90.0) -> str:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -106,8 +129,10 @@ def stack(tmp_path: Path) -> Iterator[tuple[Stack, int, int]]:
     port, moto_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "NOTIS_", "SES_", "MOTO_"))}
     state_file = tmp_path / "notis-local.json"
+    shutil.copytree(REPO / "chalicelib" / "incidents", tmp_path / "incidents")
     env |= {"PORT": str(port), "MOTO_PORT": str(moto_port), "NOTIS_LOCAL_STATE": str(state_file),
-            "NOTIS_TICK_SECONDS": "1", "PYTHONUNBUFFERED": "1"}
+            "NOTIS_TICK_SECONDS": "1", "PYTHONUNBUFFERED": "1", "NOTIS_CONTENT_DIR": str(tmp_path / "incidents"),
+            "NOTIS_LOCAL_DATA": str(tmp_path / "local-data"), "NOTIS_LOCAL_KEEP": "0"}
     stderr = tmp_path / "stack.err"
     with stderr.open("w") as err:
         proc = subprocess.Popen([sys.executable, "-m", "notis_cli.stack"], cwd=REPO, env=env, text=True,
@@ -167,12 +192,49 @@ def test_make_run_end_to_end(stack: tuple[Stack, int, int]) -> None:
         assert response.status == 200 and "text/html" in response.headers["Content-Type"]
         assert "Körkortsportalen" in response.read().decode("utf-8")
 
+    # Local mail comes from the incident's organisation, not a placeholder.
+    from notis_cli.commands.outbox import fetch_model_data, sent_mail
+
+    senders = {mail.sender for mail in sent_mail(fetch_model_data(endpoint))}
+    assert senders == {"Körkortsportalen Service AB <dataskydd@korkortsportalen.example>"}, senders
+
+    # Staff edit the content while the stack runs: first a mistake, which is not published ...
+    incident_file = Path(env["NOTIS_CONTENT_DIR"]) / "korkortsportalen-2024" / "incident.yaml"
+    original = incident_file.read_text(encoding="utf-8")
+    incident_file.write_text(original.replace("\nstatus: monitoring\n", "\nstatus: almost-done\n", 1), encoding="utf-8")
+    refused = s.wait_line(lambda line: "not published" in line, 30, "'not published' line")
+    assert "problem" in refused
+    with urllib.request.urlopen(page, timeout=10) as response:
+        assert "Ny uppdatering från testet" not in response.read().decode("utf-8")
+    # ... then a new update that notifies the customers: the page changes and each of them gets it once.
+    at = (datetime.now(UTC) - timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    update = (f"  - id: test-uppdatering\n    at: {at}\n    status: monitoring\n    notify: [customers]\n"
+              "    text:\n      sv: Ny uppdatering från testet.\n      en: A new update from the test.\n\nfaq:")
+    incident_file.write_text(original.replace("\n\nfaq:", "\n" + update, 1), encoding="utf-8")
+    published = s.wait_line(lambda line: "published:" in line and "not published" not in line, 30, "'published' line")
+    assert "korkortsportalen-2024 (update test-uppdatering added)" in published
+    with urllib.request.urlopen(page, timeout=10) as response:
+        assert "Ny uppdatering från testet" in response.read().decode("utf-8")
+    s.wait_line(lambda line: "update notice(s) started" in line, 30, "tick line about the update notice")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if len(outbox_recipients(endpoint)) >= 2 * len(expected) and queues_drained(sqs, [env["NOTIS_SEND_QUEUE"]]):
+            break
+        time.sleep(0.5)
+    time.sleep(2)  # a second notice to anyone would show up here
+    assert outbox_recipients(endpoint) == sorted(expected * 2)  # the first notice and the update, once each
+    subjects: dict[str, set[str]] = {}
+    for mail in sent_mail(fetch_model_data(endpoint)):
+        for address in mail.to:
+            subjects.setdefault(address, set()).add(mail.subject)
+    assert all(len(got) == 2 for got in subjects.values())  # two different mails, not the first one twice
+
     # `notis outbox` in another terminal finds the stack through the state file alone.
     cli_env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "NOTIS_"))}
     cli = subprocess.run([sys.executable, "-m", "notis_cli.main", "outbox"], cwd=REPO, capture_output=True,
                          text=True, timeout=60, env=cli_env | {"NOTIS_LOCAL_STATE": str(s.state_file)})
     assert cli.returncode == 0, cli.stderr
-    assert endpoint in cli.stderr and f"{len(expected)} e-mail(s)" in cli.stdout
+    assert endpoint in cli.stderr and f"{2 * len(expected)} e-mail(s)" in cli.stdout
 
     s.proc.send_signal(signal.SIGINT)
     assert s.proc.wait(timeout=20) == 0, s.stderr.read_text()[-3000:]
@@ -180,6 +242,8 @@ def test_make_run_end_to_end(stack: tuple[Stack, int, int]) -> None:
     assert port_is_free(port) and port_is_free(moto_port)
     assert not s.state_file.exists()
     s.reader.join(10)  # it ends at the end of the (closed) pipe
-    log = s.stderr.read_text() + "".join(list(s.lines.queue))
-    assert "send_notifications" in log  # the log is there ...
-    assert not any(address in log for address in expected)  # ... without an e-mail address in it
+    shown = s.stderr.read_text() + "".join(list(s.lines.queue))
+    assert '"tick"' not in shown  # the tick's JSON every second stays out of staff's way ...
+    log = (Path(env["NOTIS_CONTENT_DIR"]).parent / "local-data" / "notis.log").read_text()
+    assert "send_notifications" in log and '"tick"' in log  # ... in the full log, which is there ...
+    assert not any(address in log + shown for address in expected)  # ... without an e-mail address in it

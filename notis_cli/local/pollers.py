@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 log = logging.getLogger("notis-local")
+detail = logging.getLogger("notis.local")  # one line per batch: the full log (a file under `make run`), not staff's
 
 Handler = Callable[[dict[str, Any], Any], Any]
 SQS_MAX_RECEIVE = 10
@@ -181,8 +182,10 @@ def poll_once(sqs: Any, source: SqsSource, *, wait_seconds: int = 1) -> BatchOut
         failed = failed_ids(response, ids)
     deleted = delete_messages(sqs, source.queue_url, [m for m in messages if m["MessageId"] not in failed])
     outcome = BatchOutcome(len(messages), deleted, len(failed), error)
-    log.info("%s: %d received, %d deleted, %d left for retry", source.function, outcome.received,
-             outcome.deleted, outcome.retried)
+    detail.info("%s: %d received, %d deleted, %d left for retry", source.function, outcome.received,
+                outcome.deleted, outcome.retried,
+                extra={"function": source.function, "received": outcome.received, "deleted": outcome.deleted,
+                       "retried": outcome.retried})
     return outcome
 
 
@@ -231,18 +234,28 @@ class Scheduler(threading.Thread):
     """
 
     def __init__(self, jobs: list[tuple[str, Handler]], stop: threading.Event, *, interval: float,
-                 region: str, account: str, timeout_seconds: float = 900.0) -> None:
+                 region: str, account: str, timeout_seconds: float = 900.0,
+                 before_tick: Callable[[], Any] | None = None,
+                 on_result: Callable[[str, Any], None] | None = None) -> None:
         super().__init__(name="scheduler", daemon=True)
         self.jobs, self.stop, self.interval = jobs, stop, interval
+        # before_tick: the local stack publishes content edits first, so a tick right after a save sees them.
+        # on_result: what each function returned (the tick's counts), for the stack's one-line summary.
+        self.before_tick, self.on_result = before_tick, on_result
         self.region, self.account, self.timeout_seconds = region, account, timeout_seconds
         self.calls: dict[str, int] = {name: 0 for name, _ in jobs}
         self._missing: set[str] = set()
 
     def tick(self) -> None:
+        if self.before_tick is not None:
+            try:
+                self.before_tick()
+            except Exception as exc:  # never let it stop the schedule
+                log.warning("before the tick: %s", type(exc).__name__)
         for name, handler in self.jobs:
             event = scheduled_event(f"notis-local-{name}", region=self.region, account=self.account)
             try:
-                handler(event, LocalContext(name, self.timeout_seconds, self.region, self.account))
+                result = handler(event, LocalContext(name, self.timeout_seconds, self.region, self.account))
             except (ImportError, AttributeError) as exc:
                 if name not in self._missing:
                     self._missing.add(name)
@@ -257,6 +270,8 @@ class Scheduler(threading.Thread):
                 self._missing.discard(name)
                 log.info("%s is available now", name)
             self.calls[name] += 1
+            if self.on_result is not None:
+                self.on_result(name, result)
 
     def run(self) -> None:
         while not self.stop.wait(self.interval):
