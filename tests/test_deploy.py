@@ -608,6 +608,10 @@ def test_staff_policy_is_an_output_and_grants_only_the_staff_tasks(template, res
         (["dynamodb:UpdateItem"], {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["campaign#*"]}})
     ]
     assert not {"s3:DeleteObject", "s3:DeleteObjectVersion", "dynamodb:DeleteItem"} & actions
+    # notis dns reads this stack's outputs, and no other stack's
+    assert by_sid["ReadStackOutputs"]["Action"] == ["cloudformation:DescribeStacks"]
+    assert by_sid["ReadStackOutputs"]["Resource"] == {"Ref": "AWS::StackId"}
+    assert {a for a in actions if a.startswith("cloudformation:")} == {"cloudformation:DescribeStacks"}
     assert not {a for a in actions if a.startswith(("ses:", "secretsmanager:", "iam:"))}
 
 
