@@ -305,6 +305,8 @@ def test_sending_domain_has_easy_dkim_mail_from_and_the_configuration_set(templa
     identity = resources["SenderDomainIdentity"]
     assert identity["Type"] == "AWS::SES::EmailIdentity"
     assert identity["Condition"] == "CreateSenderIdentity"
+    # kept when the stack goes (or CreateSenderIdentity turns false): new DKIM keys would mean new DNS records
+    assert identity["DeletionPolicy"] == "Retain" and identity["UpdateReplacePolicy"] == "Retain"
     assert template["Parameters"]["CreateSenderIdentity"]["Default"] == "true"
     assert template["Conditions"]["CreateSenderIdentity"] == {"Fn::Equals": [{"Ref": "CreateSenderIdentity"}, "true"]}
     props = identity["Properties"]
