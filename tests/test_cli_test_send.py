@@ -164,9 +164,9 @@ def test_a_redelivered_request_sends_once(aws):
     assert importer.handle(request)["state"] == "queued"  # SQS delivers at least once
     bodies = take_bodies(aws["queues"][settings.send_queue])
     assert len(bodies) == 1
-    for body in (bodies[0], bodies[0]):  # the send message itself twice: the ledger claim sends once
-        client("sqs").send_message(QueueUrl=aws["queues"][settings.send_queue], MessageBody=json.dumps(body))
-    _send_all(aws)
+    for _ in range(2):  # the send message itself delivered again (after its visibility timeout): the ledger sends once
+        client("sqs").send_message(QueueUrl=aws["queues"][settings.send_queue], MessageBody=json.dumps(bodies[0]))
+        _send_all(aws)
     assert sent_per_address()[STAFF] == 1
 
 
@@ -209,3 +209,12 @@ def test_test_send_ids_are_send_ids_and_survive_ses_tags():
     # the ids that were send ids still are
     for good in (f"{INCIDENT}.{AUDIENCE}.notice", f"{INCIDENT}.{AUDIENCE}.f-reminder", "c0123456789abcdef0123"):
         assert SEND_ID_RE.match(good)
+
+
+def test_the_command_says_so_when_the_import_does_not_answer(aws, capsys, monkeypatch):
+    from notis_cli.commands import test_send
+
+    monkeypatch.setattr(test_send.time, "sleep", lambda s: None)
+    assert main(["test-send", STAFF, "--incident", INCIDENT, "--audience", AUDIENCE, "--wait", "0.01"]) == 1
+    assert "has not taken the request" in capsys.readouterr().err
+    assert len(take_bodies(aws["queues"][aws["settings"].import_queue])) == 1  # the request is there all the same

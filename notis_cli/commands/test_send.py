@@ -100,8 +100,9 @@ def run(args: argparse.Namespace) -> int:
     if state == FAILED:
         print(f"notis: refused: {record.get('error') if record else ''}", file=sys.stderr)
         return 1
-    print(f"not taken yet after {args.wait:g} s (the import may be busy); look again with: "
-          f"notis status {request.campaign_id}", file=sys.stderr)
+    print(f"notis: the import has not taken the request after {args.wait:g} s (it may be busy, or the import "
+          "queue's messages are failing: see `notis redrive`); if the request is valid the mail still goes out",
+          file=sys.stderr)
     return 1
 
 
