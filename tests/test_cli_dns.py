@@ -96,7 +96,6 @@ def test_local_stack_one_plain_line_and_exit_1(aws, capsys, monkeypatch):
 
     clients.client("cloudformation")  # made (moto) before the endpoint is set, as the local stack's own would be
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:5999")  # what the local stack sets
-    monkeypatch.setattr("notis_cli.commands.dns.describe_target", lambda: "local")
     assert main(["dns"]) == 1
     captured = capsys.readouterr()
     err = captured.err.strip().splitlines()

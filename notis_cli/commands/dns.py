@@ -108,7 +108,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from chalicelib import aws
 
-    describe_target()
     local = bool(os.environ.get("AWS_ENDPOINT_URL"))
     try:
         outputs = stack_outputs(aws.client("cloudformation"), args.stack)
@@ -120,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"notis dns: there is no stack called {args.stack!r} in this account and region (deployed under "
                   "another name? use --stack NAME)", file=sys.stderr)
         return 1
+    describe_target()  # after the stack is found: where there is none, the one line above says all
     found = records(outputs)
     if not found:
         print(f"notis dns: the stack {args.stack!r} has no DNS record outputs; deploy the current template first",
