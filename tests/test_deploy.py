@@ -758,3 +758,22 @@ def test_api_gateway_sends_every_unknown_path_to_the_app_for_its_404_page(resour
         integration = paths["/{proxy+}"][method]["x-amazon-apigateway-integration"]
         assert integration["type"] == "aws_proxy"
         assert "${APIHandler.Arn}" in integration["uri"]["Fn::Sub"]
+
+
+PARAMETER_EXAMPLES = {
+    "MailFromSubdomain": (["bounce", "mail-from", "b"], ["", "bounce.example", "-bounce", "bounce-", "a b"]),
+    "PageDomain": (["", "incident.example.se", "status.xn--krkort-wxa.se"],
+                   ["Incident.Example.se", "https://incident.example.se", "incident", "incident.example.se/"]),
+    "PageCertificateArn": (["", "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-1111-2222-3333-444455556666"],
+                           ["arn:aws:acm:eu-north-1:123456789012:certificate/0a1b2c3d",
+                            "arn:aws:acm:us-east-1:123:certificate/x", "incident.example.se"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PARAMETER_EXAMPLES))
+def test_new_parameters_accept_what_staff_write_and_refuse_mistakes(template, name: str):
+    pattern = re.compile(template["Parameters"][name]["AllowedPattern"])  # Java's matches(): the whole value
+    good, bad = PARAMETER_EXAMPLES[name]
+    assert all(pattern.fullmatch(value) for value in good), name
+    assert not any(pattern.fullmatch(value) for value in bad), name
+    assert template["Parameters"][name]["ConstraintDescription"]
