@@ -301,6 +301,122 @@ def test_ses_events_flow_through_eventbridge_to_the_events_handler(resources):
     assert pattern["detail"]["mail"]["tags"]["ses:configuration-set"] == [{"Ref": "ConfigurationSet"}]
 
 
+def test_sending_domain_has_easy_dkim_mail_from_and_the_configuration_set(template, resources):
+    identity = resources["SenderDomainIdentity"]
+    assert identity["Type"] == "AWS::SES::EmailIdentity"
+    assert identity["Condition"] == "CreateSenderIdentity"
+    # kept when the stack goes (or CreateSenderIdentity turns false): new DKIM keys would mean new DNS records
+    assert identity["DeletionPolicy"] == "Retain" and identity["UpdateReplacePolicy"] == "Retain"
+    assert template["Parameters"]["CreateSenderIdentity"]["Default"] == "true"
+    assert template["Conditions"]["CreateSenderIdentity"] == {"Fn::Equals": [{"Ref": "CreateSenderIdentity"}, "true"]}
+    props = identity["Properties"]
+    assert props["EmailIdentity"] == {"Ref": "SenderIdentity"}
+    assert props["DkimSigningAttributes"] == {"NextSigningKeyLength": "RSA_2048_BIT"}  # Easy DKIM, not BYODKIM
+    assert props["DkimAttributes"] == {"SigningEnabled": True}
+    assert props["MailFromAttributes"] == {
+        "MailFromDomain": {"Fn::Sub": "${MailFromSubdomain}.${SenderIdentity}"},
+        "BehaviorOnMxFailure": "USE_DEFAULT_VALUE",
+    }
+    assert template["Parameters"]["MailFromSubdomain"]["Default"] == "bounce"
+    assert props["ConfigurationSetAttributes"] == {"ConfigurationSetName": {"Ref": "ConfigurationSet"}}
+
+
+def test_configuration_set_keeps_reputation_metrics(resources):
+    props = resources["ConfigurationSet"]["Properties"]
+    assert props["ReputationOptions"] == {"ReputationMetricsEnabled": True}
+    assert props["SuppressionOptions"]["SuppressedReasons"] == ["BOUNCE", "COMPLAINT"]
+
+
+def _dns_outputs(template: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in template["Outputs"].items() if k.startswith("Dns")}
+
+
+def test_every_dns_record_staff_must_create_is_an_output(template):
+    """`notis dns` prints these: each value is `name TYPE data`, each description says what the record is for."""
+    outputs = _dns_outputs(template)
+    assert set(outputs) == {"DnsDkim1", "DnsDkim2", "DnsDkim3", "DnsMailFromMx", "DnsMailFromSpf", "DnsDmarc",
+                            "DnsPageDomain"}
+    for name, output in outputs.items():
+        assert len(output["Description"]) > 30, name
+    for i in (1, 2, 3):
+        output = outputs[f"DnsDkim{i}"]
+        assert output["Condition"] == "CreateSenderIdentity"  # the tokens exist only when the stack owns the identity
+        assert output["Value"] == {"Fn::Join": [" ", [
+            {"Fn::GetAtt": ["SenderDomainIdentity", f"DkimDNSTokenName{i}"]}, "CNAME",
+            {"Fn::GetAtt": ["SenderDomainIdentity", f"DkimDNSTokenValue{i}"]},
+        ]]}
+    assert outputs["DnsMailFromMx"]["Value"] == {
+        "Fn::Sub": "${MailFromSubdomain}.${SenderIdentity} MX 10 feedback-smtp.${AWS::Region}.amazonses.com"}
+    assert outputs["DnsMailFromSpf"]["Value"] == {
+        "Fn::Sub": '${MailFromSubdomain}.${SenderIdentity} TXT "v=spf1 include:amazonses.com ~all"'}
+    dmarc = json.dumps(outputs["DnsDmarc"]["Value"])
+    assert "Condition" not in outputs["DnsDmarc"]  # wanted whoever manages the identity
+    assert "_dmarc.${SenderIdentity} TXT" in dmarc and "v=DMARC1; p=none" in dmarc
+    assert "rua=mailto:${DmarcReportAddress}" in dmarc and "rua=mailto:${AlarmEmail}" in dmarc
+    assert outputs["DnsPageDomain"]["Condition"] == "HasPageDomain"
+    assert outputs["DnsPageDomain"]["Value"] == {"Fn::Sub": "${PageDomain} CNAME ${PageDistribution.DomainName}"}
+
+
+def test_cloudfront_fronts_the_regional_api_stage_when_asked(template, resources):
+    assert template["Parameters"]["UseCloudFront"]["Default"] == "true"
+    assert template["Conditions"]["UseCloudFront"] == {"Fn::Equals": [{"Ref": "UseCloudFront"}, "true"]}
+    assert resources["RestAPI"]["Properties"]["EndpointConfiguration"] == "REGIONAL"  # no AWS-run edge in between
+    distribution = resources["PageDistribution"]
+    assert distribution["Condition"] == "UseCloudFront" and resources["PageCachePolicy"]["Condition"] == "UseCloudFront"
+    config = distribution["Properties"]["DistributionConfig"]
+    (origin,) = config["Origins"]
+    assert origin["DomainName"] == {"Fn::Sub": "${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}"}
+    assert origin["OriginPath"] == "/" + json.loads((ROOT / ".chalice" / "config.json").read_text())[
+        "stages"]["prod"]["api_gateway_stage"]
+    assert origin["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+    assert origin["CustomOriginConfig"]["OriginSSLProtocols"] == ["TLSv1.2"]
+    # the app links without the stage prefix when this header says the public paths have none
+    assert origin["OriginCustomHeaders"] == [{"HeaderName": "X-Notis-Public-Base", "HeaderValue": "/"}]
+    assert config["HttpVersion"] == "http2and3"
+    behaviour = config["DefaultCacheBehavior"]
+    assert behaviour["Compress"] is True
+    assert behaviour["ViewerProtocolPolicy"] == "redirect-to-https"
+    assert behaviour["AllowedMethods"] == ["GET", "HEAD"]
+    assert behaviour["CachePolicyId"] == {"Ref": "PageCachePolicy"}
+    # no origin request policy: API Gateway needs its own Host header, and the origin gets only the key's values
+    assert "OriginRequestPolicyId" not in behaviour
+
+
+def test_cache_policy_honours_the_origin_and_keys_on_the_language(resources):
+    policy = resources["PageCachePolicy"]["Properties"]["CachePolicyConfig"]
+    # TTLs: the origin's Cache-Control decides (max-age 60 for pages); nothing without one is cached
+    assert (policy["MinTTL"], policy["DefaultTTL"]) == (0, 0)
+    assert policy["MaxTTL"] >= 86400  # the stylesheet says max-age=86400
+    key = policy["ParametersInCacheKeyAndForwardedToOrigin"]
+    assert key["EnableAcceptEncodingGzip"] is True and key["EnableAcceptEncodingBrotli"] is True
+    assert key["HeadersConfig"] == {"HeaderBehavior": "whitelist", "Headers": ["Accept-Language"]}
+    assert key["QueryStringsConfig"] == {"QueryStringBehavior": "whitelist", "QueryStrings": ["lang"]}
+    assert key["CookiesConfig"] == {"CookieBehavior": "none"}
+
+
+def test_custom_page_domain_uses_an_acm_certificate_with_tls_1_2(template, resources):
+    config = resources["PageDistribution"]["Properties"]["DistributionConfig"]
+    condition, custom, default = config["ViewerCertificate"]["Fn::If"]
+    assert condition == "HasPageDomain"
+    assert custom == {"AcmCertificateArn": {"Ref": "PageCertificateArn"}, "SslSupportMethod": "sni-only",
+                      "MinimumProtocolVersion": "TLSv1.2_2021"}
+    assert default == {"CloudFrontDefaultCertificate": True}
+    assert config["Aliases"] == {"Fn::If": ["HasPageDomain", [{"Ref": "PageDomain"}], {"Ref": "AWS::NoValue"}]}
+    assert ":acm:us-east-1:" in template["Parameters"]["PageCertificateArn"]["AllowedPattern"]
+    rules = template["Rules"]
+    assert rules["PageDomainNeedsCertificate"]["Assertions"][0]["Assert"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "PageCertificateArn"}, ""]}]}
+
+
+def test_the_page_address_output_is_cloudfront_not_execute_api(template):
+    outputs = template["Outputs"]
+    condition, custom, rest = outputs["PageAddress"]["Value"]["Fn::If"]
+    assert condition == "HasPageDomain" and custom == {"Fn::Sub": "https://${PageDomain}/"}
+    assert rest["Fn::If"][:2] == ["UseCloudFront", {"Fn::Sub": "https://${PageDistribution.DomainName}/"}]
+    assert "execute-api" in json.dumps(rest["Fn::If"][2])  # only without CloudFront
+    assert "not the page" in outputs["EndpointURL"]["Description"]
+
+
 def test_every_function_logs_to_its_own_group_with_retention(resources):
     functions = _of_type(resources, "AWS::Serverless::Function")
     assert set(functions) == {"APIHandler", "ImportRecipients", "SendNotifications", "SesEvents", "Tick"}
@@ -494,6 +610,10 @@ def test_staff_policy_is_an_output_and_grants_only_the_staff_tasks(template, res
         (["dynamodb:UpdateItem"], {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["campaign#*"]}})
     ]
     assert not {"s3:DeleteObject", "s3:DeleteObjectVersion", "dynamodb:DeleteItem"} & actions
+    # notis dns reads this stack's outputs, and no other stack's
+    assert by_sid["ReadStackOutputs"]["Action"] == ["cloudformation:DescribeStacks"]
+    assert by_sid["ReadStackOutputs"]["Resource"] == {"Ref": "AWS::StackId"}
+    assert {a for a in actions if a.startswith("cloudformation:")} == {"cloudformation:DescribeStacks"}
     assert not {a for a in actions if a.startswith(("ses:", "iam:"))}
     # staff read the uploads' addresses anyway; the pseudonym key lets them find who is new and who needs a letter
     assert by_sid["ReadHmacKey"] == {"Sid": "ReadHmacKey", "Effect": "Allow", "Action": [
@@ -643,3 +763,22 @@ def test_api_gateway_sends_every_unknown_path_to_the_app_for_its_404_page(resour
         integration = paths["/{proxy+}"][method]["x-amazon-apigateway-integration"]
         assert integration["type"] == "aws_proxy"
         assert "${APIHandler.Arn}" in integration["uri"]["Fn::Sub"]
+
+
+PARAMETER_EXAMPLES = {
+    "MailFromSubdomain": (["bounce", "mail-from", "b"], ["", "bounce.example", "-bounce", "bounce-", "a b"]),
+    "PageDomain": (["", "incident.example.se", "status.xn--krkort-wxa.se"],
+                   ["Incident.Example.se", "https://incident.example.se", "incident", "incident.example.se/"]),
+    "PageCertificateArn": (["", "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-1111-2222-3333-444455556666"],
+                           ["arn:aws:acm:eu-north-1:123456789012:certificate/0a1b2c3d",
+                            "arn:aws:acm:us-east-1:123:certificate/x", "incident.example.se"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PARAMETER_EXAMPLES))
+def test_new_parameters_accept_what_staff_write_and_refuse_mistakes(template, name: str):
+    pattern = re.compile(template["Parameters"][name]["AllowedPattern"])  # Java's matches(): the whole value
+    good, bad = PARAMETER_EXAMPLES[name]
+    assert all(pattern.fullmatch(value) for value in good), name
+    assert not any(pattern.fullmatch(value) for value in bad), name
+    assert template["Parameters"][name]["ConstraintDescription"]

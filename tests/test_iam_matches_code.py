@@ -251,6 +251,11 @@ def test_each_role_allows_every_call_its_code_makes(aws, recorder, tmp_path: Pat
     with recorder.acting_as("staff"):
         for command in (["status"], ["status", campaign], ["evidence", campaign], ["followups"], ["redrive"]):
             assert main(command) == 0, command
+        assert main(["dns"]) == 1  # the emulator has no CloudFormation stack; the call is made all the same
+        assert main(["test-send", "it@example.se", "--incident", "korkortsportalen-2024", "--audience", "customers",
+                     "--wait", "0"]) == 0
+    drain(settings.import_queue, "import", handle_import)  # the test send: counted, recorded, queued
+    drain(settings.send_queue, "send", handle_send)
 
     assert recorder.calls["tick"] and recorder.calls["send"] and recorder.calls["import"]
     uses = {actor: implied(actor, calls - FREE) for actor, calls in recorder.calls.items() if actor in ROLE_OF}

@@ -15,13 +15,14 @@ from typing import Any
 from chalicelib.campaigns import report
 from chalicelib.campaigns.objects import open_upload
 from chalicelib.campaigns.queueing import messages, send_all
-from chalicelib.campaigns.store import APPROVED, FAILED, HELD, IMPORTING, QUEUED, STOPPED, CampaignStore
-from chalicelib.campaigns.uploads import Approval, BadKey, Resume, Retry, StaffRequest, Upload, parse_key
+from chalicelib.campaigns.store import APPROVED, FAILED, HELD, IMPORTING, QUEUED, STOPPED, TEST, CampaignStore
+from chalicelib.campaigns.uploads import Approval, BadKey, Resume, Retry, StaffRequest, TestSend, Upload, parse_key
 from chalicelib.config import Settings
 from chalicelib.content.model import Incident
 from chalicelib.recipients import ImportResult, UnusableFile, read_recipients
 
 log = logging.getLogger("notis.import")
+MAX_TEST_SENDS_PER_HOUR = 5  # `notis test-send` is for checking the mail, never a way to mail a list
 
 
 @dataclass
@@ -34,6 +35,11 @@ class Importer:
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     def handle(self, item: Upload | StaffRequest) -> dict[str, Any]:
+        if isinstance(item, TestSend):
+            return self.test_send(item)
+        if isinstance(item, Approval | Retry | Resume) and (self.store.get(item.campaign_id) or {}).get("kind") == TEST:
+            log.info("staff request for a test send ignored", extra={"campaign": item.campaign_id})
+            return {}
         if isinstance(item, Approval):
             return self.approved(item.campaign_id)
         if isinstance(item, Retry):
@@ -134,6 +140,68 @@ class Importer:
         log.info("campaign resumed", extra={"campaign": campaign_id, "messages": queued, "too_large": too_large,
                                             "recipients": len(result.recipients), "followups": followups})
         return self.store.get(campaign_id) or {}
+
+    def test_send(self, request: TestSend) -> dict[str, Any]:
+        """`notis test-send`: one notice to one address, as its own record of kind `test` (never a campaign).
+
+        Checked here, where staff cannot go around it: a published incident and audience, one valid address,
+        at most MAX_TEST_SENDS_PER_HOUR a clock hour. A refusal is recorded on the record (state failed, the
+        reason in words) and sends nothing. The record and the ledger keep the recipient key, never the address.
+        """
+        campaign_id = request.campaign_id
+        created = self.store.create(campaign_id, {
+            "kind": TEST, "incident": request.incident, "audience": request.audience, "send_id": request.send_id,
+            "lang": request.lang, "created_at": self._now(),
+        })
+        if not created:
+            existing = self.store.get(campaign_id) or {}
+            if existing.get("kind") != TEST or existing.get("state") != IMPORTING:
+                log.info("test send already handled", extra={"campaign": campaign_id, "state": existing.get("state")})
+                return existing
+        from chalicelib.recipients import InvalidEmail, normalise_email, recipient_key
+
+        try:
+            self._target(f"uploads/{request.incident}/{request.audience}/test-send")
+            email = normalise_email(request.email)
+        except (LookupError, InvalidEmail) as exc:
+            return self._refuse_test(campaign_id, str(exc), type(exc).__name__)
+        if created and not self._count_test_send():
+            return self._refuse_test(campaign_id, (
+                f"More than {MAX_TEST_SENDS_PER_HOUR} test sends this hour; nothing was sent. Try again next hour."),
+                "TooManyTestSends")
+        header = {"send_id": request.send_id, "campaign": campaign_id, "incident": request.incident,
+                  "audience": request.audience, "template": "notice"}
+        recipient = {"key": recipient_key(email, self.settings.hmac_key), "email": email, "names": [],
+                     "lang": request.lang}
+        queue_url = self.sqs.get_queue_url(QueueName=self.settings.send_queue)["QueueUrl"]
+        queued = send_all(self.sqs, queue_url, messages(header, [recipient]))
+        self.store.update(campaign_id, {"state": QUEUED, "queued_at": self._now(), "queued_messages": queued,
+                                        "recipient": recipient["key"]}, expect_state=IMPORTING)
+        log.info("test send queued", extra={"campaign": campaign_id, "send_id": request.send_id})
+        return self.store.get(campaign_id) or {}
+
+    def _refuse_test(self, campaign_id: str, reason: str, code: str) -> dict[str, Any]:
+        self.store.update(campaign_id, {"state": FAILED, "error": reason, "error_code": code,
+                                        "failed_at": self._now()}, expect_state=IMPORTING)
+        log.warning("test send refused", extra={"campaign": campaign_id, "code": code})
+        return self.store.get(campaign_id) or {}
+
+    def _count_test_send(self) -> bool:
+        """Count one test send in this clock hour; False when the hour's allowance is used up."""
+        now = self.clock()
+        client = self.store.client
+        try:
+            client.update_item(
+                TableName=self.settings.table,
+                Key={"pk": {"S": "testsends"}, "sk": {"S": now.strftime("%Y-%m-%dT%H")}},
+                UpdateExpression="ADD sends :one SET expires_at = :expires",
+                ConditionExpression="attribute_not_exists(sends) OR sends < :max",
+                ExpressionAttributeValues={":one": {"N": "1"}, ":max": {"N": str(MAX_TEST_SENDS_PER_HOUR)},
+                                           ":expires": {"N": str(int(now.timestamp()) + 2 * 86400)}},
+            )
+        except client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
 
     def _resume_followups(self, campaign_id: str) -> int:
         """Start again every follow-up and update notice of the campaign whose marker says queued."""

@@ -15,6 +15,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 IMPORTING, QUEUED, HELD, APPROVED, FAILED = "importing", "queued", "held", "approved", "failed"
 STOPPED = "stopped"  # set by the sender with `stop_reason`; its send messages are dropped, the ledger untouched
+TEST = "test"  # `kind` of a `notis test-send` record: one mail to one staff address, never a campaign to list
 _SER, _DE = TypeSerializer(), TypeDeserializer()
 
 
@@ -82,8 +83,12 @@ class CampaignStore:
         return self.update(campaign_id, values or {}, expect_state=expect_state,
                            append={"staff_actions": [{"action": action, "by": by, "at": at}]})
 
-    def list(self) -> list[dict[str, Any]]:
-        """Every campaign record (a scan: staff tooling only, never on a hot path)."""
+    def list(self, *, include_tests: bool = False) -> list[dict[str, Any]]:
+        """Every campaign record (a scan: staff tooling only, never on a hot path).
+
+        Test sends (kind `test`) are left out unless asked for: they are no campaign, so no status line, digest,
+        follow-up or retention run may take them for one.
+        """
         items: list[dict[str, Any]] = []
         kwargs: dict[str, Any] = {
             "TableName": self.table,
@@ -93,7 +98,8 @@ class CampaignStore:
         while True:
             page = self.client.scan(**kwargs)
             items += [{k: _DE.deserialize(v) for k, v in item.items()} for item in page.get("Items", [])
-                      if "campaign" in item]  # a record, not a stray counter
+                      if "campaign" in item  # a record, not a stray counter
+                      and (include_tests or item.get("kind", {}).get("S") != TEST)]
             if "LastEvaluatedKey" not in page:
                 return sorted(items, key=lambda i: str(i.get("created_at", "")))
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

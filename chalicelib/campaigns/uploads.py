@@ -50,11 +50,46 @@ class Resume:
     campaign_id: str
 
 
-StaffRequest = Approval | Retry | Resume
+@dataclass(frozen=True)
+class TestSend:
+    """Staff asked for one real notice to one address of theirs (`notis test-send`), outside every campaign.
+
+    `token` (16 hex digits, made by the command) names it: the campaign record of kind `test`, the send id
+    `<incident>.<audience>.test-<token>`, so a redelivered request sends nothing twice.
+    """
+
+    __test__ = False  # not a pytest test class, whatever its name
+
+    token: str
+    incident: str
+    audience: str
+    email: str
+    lang: str
+
+    @property
+    def campaign_id(self) -> str:
+        return campaign_id_of_test_send(self.token)
+
+    @property
+    def send_id(self) -> str:
+        return f"{self.incident}.{self.audience}.test-{self.token}"
+
+
+def campaign_id_of_test_send(token: str) -> str:
+    """The campaign id of a test send (same shape as an upload's, so every tool reads it as one)."""
+    return "c" + hashlib.sha256(f"test-send\n{token}".encode()).hexdigest()[:20]
+
+
+StaffRequest = Approval | Retry | Resume | TestSend
 _STAFF_REQUESTS: dict[str, type[Approval] | type[Retry] | type[Resume]] = {
     "approve": Approval, "retry": Retry, "resume": Resume,
 }
 CAMPAIGN_ID = re.compile(r"^c[0-9a-f]{20}$")
+TEST_SEND_TOKEN = re.compile(r"^[0-9a-f]{16}$")
+SLUG = re.compile(r"^[a-z0-9-]{1,63}$")  # an incident's or audience's name as a send id holds it
+TEST_SEND_FIELDS = frozenset({"notis", "token", "incident", "audience", "email", "lang"})
+TEST_SEND_LANGUAGES = ("sv", "en")
+MAX_TEST_ADDRESS_CHARS = 320
 
 
 class BadKey(ValueError):
@@ -74,13 +109,17 @@ def parse_key(key: str) -> tuple[str, str]:
 
 def parse_message(body: str) -> list[Upload | StaffRequest]:
     """What one import-queue message asks: uploads (an S3 notification; none for S3's test event), or a staff
-    request `{"notis": "approve" | "retry" | "resume", "campaign": "<campaign id>"}`. Anything else: nothing."""
+    request `{"notis": "approve" | "retry" | "resume", "campaign": "<campaign id>"}`, or a test send
+    `{"notis": "test-send", "token", "incident", "audience", "email", "lang"}`. Anything else: nothing."""
     try:
         doc = json.loads(body)
     except (TypeError, ValueError, RecursionError):
         return []
     if not isinstance(doc, dict):
         return []
+    if doc.get("notis") == "test-send":
+        test = _test_send(doc)
+        return [test] if test else []
     if "notis" in doc:
         kind, campaign = doc.get("notis"), doc.get("campaign")
         request = _STAFF_REQUESTS.get(kind) if isinstance(kind, str) else None
@@ -95,6 +134,17 @@ def parse_message(body: str) -> list[Upload | StaffRequest]:
         if upload:
             found.append(upload)
     return found
+
+
+def _test_send(doc: dict[str, Any]) -> TestSend | None:
+    """Exactly the test-send fields, each well formed; the address is checked by the importer (one address)."""
+    if set(doc) != TEST_SEND_FIELDS or not all(isinstance(doc[f], str) for f in TEST_SEND_FIELDS):
+        return None
+    if not TEST_SEND_TOKEN.match(doc["token"]) or not SLUG.match(doc["incident"]) or not SLUG.match(doc["audience"]):
+        return None
+    if doc["lang"] not in TEST_SEND_LANGUAGES or not 0 < len(doc["email"]) <= MAX_TEST_ADDRESS_CHARS:
+        return None
+    return TestSend(doc["token"], doc["incident"], doc["audience"], doc["email"], doc["lang"])
 
 
 def _upload(record: Any) -> Upload | None:

@@ -1,10 +1,12 @@
 """Send ids and recipient keys as they travel: in send-queue messages and in SES message tags.
 
 A send id names "the same mail" (docs/internals.md): `<incident>.<audience>.notice|f-<id>|u-<id>`, or a bare
-campaign id (optionally with a suffix). SES v2 allows only ASCII letters, digits, `_` and `-` in a message
-tag value, at most 256 characters (SES API v2 reference, `MessageTag`: "Value ... can only contain ASCII
-letters (a–z, A–Z), numbers (0–9), underscores (_), or dashes (-)"), and answers BadRequestException to
-anything else: a send id with its dots cannot go into a tag as it is. `tag_value` escapes it reversibly.
+campaign id (optionally with a suffix). `<incident>.<audience>.test-<16 hex>` is one `notis test-send`: its
+own mail, so it is never counted with (or claimed against) the real notice. SES v2 allows only ASCII letters,
+digits, `_` and `-` in a message tag value, at most 256 characters (SES API v2 reference, `MessageTag`:
+"Value ... can only contain ASCII letters (a–z, A–Z), numbers (0–9), underscores (_), or dashes (-)"), and
+answers BadRequestException to anything else: a send id with its dots cannot go into a tag as it is.
+`tag_value` escapes it reversibly.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from __future__ import annotations
 import re
 
 SEND_ID_RE = re.compile(
-    r"^(c[0-9a-f]{20}(\.[A-Za-z0-9_-]{1,100})?|[a-z0-9-]{1,63}\.[a-z0-9-]{1,63}\.(notice|[fu]-[a-z0-9-]{1,63}))$"
+    r"^(c[0-9a-f]{20}(\.[A-Za-z0-9_-]{1,100})?"
+    r"|[a-z0-9-]{1,63}\.[a-z0-9-]{1,63}\.(notice|[fu]-[a-z0-9-]{1,63}|test-[0-9a-f]{16}))$"
 )
 KEY_RE = re.compile(r"^[0-9a-f]{16,128}$")
 TAG_VALUE_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # the documented MessageTag value rule
