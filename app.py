@@ -32,10 +32,11 @@ def _respond(page: web.Page) -> Response:
 
 def _request() -> web.Request:
     req = app.current_request
+    headers = {k.lower(): v for k, v in (req.headers or {}).items()}
     return web.Request(
         query=req.query_params or {},
-        headers={k.lower(): v for k, v in (req.headers or {}).items()},
-        base=web.base_path(req.context.get("path", ""), req.to_original_event().get("path", "")),
+        headers=headers,
+        base=web.base_path(req.context.get("path", ""), req.to_original_event().get("path", ""), headers),
     )
 
 

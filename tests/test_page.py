@@ -437,6 +437,24 @@ def test_links_keep_the_api_gateway_stage_prefix(resource, path, params):
     assert 'href="/feed.atom' not in body and 'href="/?lang' not in body
 
 
+@pytest.mark.parametrize(
+    ("resource", "path", "params"),
+    [("/", "/", None), ("/incidents/{slug}", f"/incidents/{SLUG}", {"slug": SLUG})],
+)
+def test_behind_cloudfront_links_have_no_stage_prefix(resource, path, params):
+    """CloudFront adds /api on the way to the origin and says so (X-Notis-Public-Base: /): the reader's links are
+    paths on the distribution's host, where /api/feed.atom would be the 404 page."""
+    headers = {"X-Notis-Public-Base": "/"}
+    event = {"resource": resource, "path": path, "httpMethod": "GET", "headers": headers,
+             "multiValueHeaders": {k: [v] for k, v in headers.items()},
+             "multiValueQueryStringParameters": None, "pathParameters": params, "stageVariables": None,
+             "body": None, "isBase64Encoded": False,
+             "requestContext": {"resourcePath": resource, "httpMethod": "GET", "path": "/api" + path,
+                                "stage": "api"}}
+    body = notis_app.app(event, None)["body"]
+    assert 'href="/feed.atom?lang=sv"' in body and 'href="/api/' not in body
+
+
 @pytest.mark.parametrize("path", ["/", f"/incidents/{SLUG}", "/api/incidents", "/feed.atom", "/favicon.ico"])
 def test_head_requests_are_answered_for_uptime_monitors(client, path):
     response = client.http.head(path)

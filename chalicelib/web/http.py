@@ -93,8 +93,18 @@ def _matches(if_none_match: str, etag: str) -> bool:
     return etag in candidates
 
 
-def base_path(context_path: str, route_path: str) -> str:
-    """The prefix API Gateway puts before our routes (its stage, e.g. "/api"), so links work behind it."""
+PUBLIC_BASE_HEADER = "x-notis-public-base"  # set by the CloudFront distribution (.chalice/resources.json)
+
+
+def base_path(context_path: str, route_path: str, headers: dict[str, str] | None = None) -> str:
+    """The prefix API Gateway puts before our routes (its stage, e.g. "/api"), so links work behind it.
+
+    Behind CloudFront the reader's paths have no stage (CloudFront adds it on the way to the origin), and the
+    distribution says so with `X-Notis-Public-Base: /`: links are then written without the prefix. A reader who
+    sends the header to the bare API address only changes their own links.
+    """
+    if (headers or {}).get(PUBLIC_BASE_HEADER) == "/":
+        return ""
     if route_path and context_path.endswith(route_path):
         prefix = context_path[: len(context_path) - len(route_path)]
     elif route_path == "/" and context_path:
