@@ -452,7 +452,8 @@ def test_behind_cloudfront_links_have_no_stage_prefix(resource, path, params):
              "requestContext": {"resourcePath": resource, "httpMethod": "GET", "path": "/api" + path,
                                 "stage": "api"}}
     body = notis_app.app(event, None)["body"]
-    assert 'href="/feed.atom?lang=sv"' in body and 'href="/api/' not in body
+    assert 'href="/feed.atom?lang=sv"' in body and 'href="/api/feed.atom' not in body
+    assert 'href="/api/incidents?lang=sv"' in body, "the JSON API's own path, not a stage prefix"
 
 
 @pytest.mark.parametrize("path", ["/", f"/incidents/{SLUG}", "/api/incidents", "/feed.atom", "/favicon.ico"])
