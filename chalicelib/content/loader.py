@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from chalicelib.content.keys import unknown_keys
 from chalicelib.content.model import (
     STATUSES,
     Audience,
@@ -101,9 +102,6 @@ class _Reader:
         if not isinstance(value, dict):
             self.problem(path, "must be text, or `sv:`/`en:` texts")
             return Text(())
-        for lang in value:
-            if lang not in LANGUAGES:
-                self.problem(f"{path}.{lang}", f"unknown language; use one of {', '.join(LANGUAGES)}")
         texts = {lang: self.string(value.get(lang), f"{path}.{lang}", required=False) for lang in LANGUAGES}
         if required and not texts["sv"]:
             self.problem(f"{path}.sv", "the Swedish text is missing or empty")
@@ -271,6 +269,8 @@ def parse_incident(document: Any, file: str, folder_name: str | None = None) -> 
     data = r.mapping(document, "(the whole file)")
     if not data:
         return None, r.problems or [Problem(file, "", "the file holds no fields")]
+    for unknown in unknown_keys(data):  # first: a misspelt key often explains a "missing" one below
+        r.problem(unknown.path, unknown.message)
     slug = r.string(data.get("slug"), "slug")
     if slug and not SLUG_RE.match(slug):
         r.problem("slug", f"{slug!r} must be lowercase letters, digits and dashes (it becomes the page address)")
@@ -323,10 +323,6 @@ def parse_incident(document: Any, file: str, folder_name: str | None = None) -> 
         source=file,
         **texts,
     )
-    known = set(Incident.__dataclass_fields__) - {"source"}
-    for key in data:
-        if key not in known:
-            r.problem(str(key), "unknown field (check the spelling)")
     return (None if r.problems else incident), r.problems
 
 
