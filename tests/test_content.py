@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -201,3 +202,21 @@ def test_any_field_value_gives_problems_not_a_crash(overrides):
 def test_links_and_addresses_in_the_organisation_are_checked(demo, mutate, expected):
     mutate(demo)
     assert any(expected in p for p in problems_of(demo)), problems_of(demo)
+
+
+@pytest.mark.parametrize(
+    ("page_url", "warned"),
+    [
+        ("https://incident.korkortsportalen.example/incidents/korkortsportalen-2024", False),
+        ("https://incident.korkortsportalen.example/incidents/korkortsportalen-2024/", False),
+        ("https://incident.korkortsportalen.example/incidents/korkortsportalen-2024?lang=en", False),
+        ("https://incident.korkortsportalen.example/incidents/webbshop-2023", True),
+        ("https://incident.korkortsportalen.example/", True),
+    ],
+)
+def test_a_page_url_that_is_not_this_incidents_page_is_a_warning(page_url, warned):
+    from chalicelib.content.warnings import content_warnings
+
+    [incident] = load_incidents(CONTENT_DIR)
+    found = [w for w in content_warnings(dataclasses.replace(incident, page_url=page_url)) if "page_url" in w]
+    assert bool(found) == warned, found

@@ -356,7 +356,7 @@ def load_incidents(root: Path) -> list[Incident]:
     for folder in folders:
         path = folder / INCIDENT_FILE
         if not path.is_file():
-            problems.append(Problem(str(folder), "", f"has no {INCIDENT_FILE}"))
+            problems.append(Problem(folder.name, "", f"has no {INCIDENT_FILE}"))  # named like the files: from root
             continue
         incident, found = read_incident_file(path, f"{folder.name}/{INCIDENT_FILE}")
         problems.extend(found)
