@@ -38,7 +38,8 @@ def test_problems_exit_1_with_a_readable_list(tmp_path: Path, capsys):
 
 def test_missing_folder(capsys, tmp_path: Path):
     assert main(["check-content", str(tmp_path / "nope")]) == 1
-    assert "no such folder of incidents" in capsys.readouterr().err
+    assert "nope: no such file or folder (give the folder of incidents, one incident's folder or its incident.yaml)" \
+        in capsys.readouterr().err
 
 
 def test_installed_command_runs(tmp_path: Path):
@@ -74,3 +75,59 @@ def test_likely_mistakes_are_warned_about_but_do_not_fail(tmp_path: Path, capsys
 def test_the_demo_has_no_warnings(capsys):
     assert main(["check-content"]) == 0
     assert "warning" not in capsys.readouterr().out
+
+
+def write_incident(root: Path, doc: dict, folder: str = "korkortsportalen-2024") -> Path:
+    path = root / folder / "incident.yaml"
+    path.parent.mkdir(parents=True)
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_one_incident_folder_or_its_file_can_be_checked_alone(tmp_path: Path, monkeypatch, capsys):
+    """An editor checking the incident they just copied gets that one, named as they would write it."""
+    doc = yaml.safe_load(DEMO.read_text(encoding="utf-8"))
+    path = write_incident(tmp_path / "incidents", doc)
+    write_incident(tmp_path / "incidents", {"slug": "broken"}, folder="broken")
+    monkeypatch.chdir(tmp_path)
+    for given in ("incidents/korkortsportalen-2024", "incidents/korkortsportalen-2024/incident.yaml", str(path)):
+        assert main(["check-content", given]) == 0, capsys.readouterr().err
+        out = capsys.readouterr().out
+        assert "ok  korkortsportalen-2024" in out and "1 incident(s), no problems found" in out
+    assert main(["check-content", "incidents"]) == 1, "the whole folder holds a broken one"
+
+
+def test_a_hurried_editors_mistakes_are_listed_by_file_and_field(tmp_path: Path, monkeypatch, capsys):
+    doc = yaml.safe_load(DEMO.read_text(encoding="utf-8"))
+    doc["updates"][3]["notfy"] = ["customers"]
+    doc["sumary"] = doc.pop("summary")
+    doc["title"]["se"] = doc["title"].pop("sv")
+    write_incident(tmp_path / "incidents", doc)
+    monkeypatch.chdir(tmp_path)
+    assert main(["check-content", str(tmp_path / "incidents" / "korkortsportalen-2024")]) == 1
+    err = capsys.readouterr().err
+    file = "incidents/korkortsportalen-2024/incident.yaml"
+    assert f"  - {file}: updates[3]: unknown key 'notfy' (did you mean 'notify'?)" in err
+    assert f"  - {file}: unknown key 'sumary' (did you mean 'summary'?)" in err
+    assert f"  - {file}: title: unknown language 'se' (did you mean 'sv'?" in err
+    assert f"  - {file}: summary: is missing" in err
+    assert str(tmp_path) not in err, "paths are shown relative to where the editor stands"
+
+
+def test_a_copied_incident_pointing_at_the_old_page_is_warned_about(tmp_path: Path, capsys):
+    doc = yaml.safe_load(DEMO.read_text(encoding="utf-8"))
+    doc["slug"] = "korkortsportalen-2025"
+    write_incident(tmp_path, doc, folder="korkortsportalen-2025")
+    assert main(["check-content", str(tmp_path / "korkortsportalen-2025" / "incident.yaml")]) == 0
+    out = capsys.readouterr().out
+    assert ("warning: korkortsportalen-2025: page_url: "
+            "https://incident.korkortsportalen.example/incidents/korkortsportalen-2024 does not end in this "
+            "incident's slug (korkortsportalen-2025)") in out
+    assert "1 warning(s) to look at" in out
+
+
+def test_the_default_is_the_content_in_use(tmp_path: Path, monkeypatch, capsys):
+    write_incident(tmp_path, {"slug": "half-written"}, folder="half-written")
+    monkeypatch.setenv("NOTIS_CONTENT_DIR", str(tmp_path))
+    assert main(["check-content"]) == 1
+    assert "half-written/incident.yaml: title: is missing" in capsys.readouterr().err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -82,12 +83,12 @@ def test_empty_category_list_is_an_art34_problem(demo):
         (lambda d: d.update(discovered_at="last tuesday"), "discovered_at: is not a date or time"),
         (lambda d: d.update(discovered_at="2024-01-17T10:30:00"), "needs a time zone offset"),
         (lambda d: d["title"].pop("sv"), "title.sv: the Swedish text is missing"),
-        (lambda d: d["title"].update(de="Einbruch"), "title.de: unknown language"),
+        (lambda d: d["title"].update(de="Einbruch"), "title: unknown language 'de' (write Swedish under `sv:`"),
         (lambda d: d["updates"][0].update(status="done"), "updates[0].status: 'done' is not one of"),
         (lambda d: d["updates"][1].update(id=d["updates"][0]["id"]), "updates[1].id: 'upptackt' is used twice"),
         (lambda d: d["updates"][0].update(notify=["press"]), "audience 'press' is not declared"),
         (lambda d: d["faq"][2].pop("answer"), "faq[2].answer: is missing"),
-        (lambda d: d.update(titel="typo"), "titel: unknown field"),
+        (lambda d: d.update(titel="typo"), "unknown key 'titel' (did you mean 'title'?)"),
         (lambda d: d["organisation"]["contact"].update(support_url="javascript:alert(1)"), "must be an https://"),
         (lambda d: d.update(retention_days=-3), "retention_days: must be a number"),
         (lambda d: d.update(followups=[{"id": "f1", "audience": "customers", "template": "reminder"}]),
@@ -201,3 +202,21 @@ def test_any_field_value_gives_problems_not_a_crash(overrides):
 def test_links_and_addresses_in_the_organisation_are_checked(demo, mutate, expected):
     mutate(demo)
     assert any(expected in p for p in problems_of(demo)), problems_of(demo)
+
+
+@pytest.mark.parametrize(
+    ("page_url", "warned"),
+    [
+        ("https://incident.korkortsportalen.example/incidents/korkortsportalen-2024", False),
+        ("https://incident.korkortsportalen.example/incidents/korkortsportalen-2024/", False),
+        ("https://incident.korkortsportalen.example/incidents/korkortsportalen-2024?lang=en", False),
+        ("https://incident.korkortsportalen.example/incidents/webbshop-2023", True),
+        ("https://incident.korkortsportalen.example/", True),
+    ],
+)
+def test_a_page_url_that_is_not_this_incidents_page_is_a_warning(page_url, warned):
+    from chalicelib.content.warnings import content_warnings
+
+    [incident] = load_incidents(CONTENT_DIR)
+    found = [w for w in content_warnings(dataclasses.replace(incident, page_url=page_url)) if "page_url" in w]
+    assert bool(found) == warned, found

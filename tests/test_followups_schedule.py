@@ -88,3 +88,32 @@ def test_digest_text_holds_counts_not_people():
     assert "korkortsportalen-2024.customers.notice: 2" in digest.text
     assert "f-f" in digest.text and "2024-03-02 09:00 UTC" in digest.text
     assert digest.subject.endswith("1 need attention")
+
+
+def test_an_update_before_the_campaign_is_not_sent_and_staff_are_told_why():
+    """A campaign started after an update: its first notice carried the update, so no update notice follows."""
+    inc = incident(updates=(update("sms", T0 - timedelta(days=2)),))
+    [item] = plan({inc.slug: inc}, [CAMPAIGN], {}, T0 + timedelta(hours=1))
+    assert item.status == NOT_APPLICABLE
+    assert item.reason == "not sent: published before this campaign's first notice, which already carries it"
+
+
+def test_an_older_update_names_the_newer_one_the_first_notice_carried():
+    inc = incident(updates=(update("sms", T0 - timedelta(days=2)), update("mer", T0 - timedelta(days=1), notify=())))
+    [item] = plan({inc.slug: inc}, [CAMPAIGN], {}, T0 + timedelta(hours=1))
+    assert item.marker == "u-sms" and item.status == NOT_APPLICABLE
+    assert item.reason == ("not sent: published before this campaign's first notice, which carries the newer "
+                           "update 'mer'; this one is on the page")
+
+
+def test_a_fixed_time_follow_up_that_had_passed_says_so():
+    f = FollowUp(id="f", audience="customers", template="reminder", at=T0 - timedelta(minutes=1))
+    [item] = plan({"korkortsportalen-2024": incident((f,))}, [CAMPAIGN], {}, T0)
+    assert item.reason == "not sent: its time had passed when this campaign's first notice went out"
+
+
+@given(minutes=st.integers(-10**5, 10**5))
+def test_only_a_mail_that_is_not_sent_carries_a_reason(minutes):
+    inc = incident(updates=(update("u", T0 + timedelta(minutes=minutes)),))
+    [item] = plan({inc.slug: inc}, [CAMPAIGN], {}, T0 + timedelta(days=1))
+    assert bool(item.reason) == (item.status == NOT_APPLICABLE) == (minutes < 0)

@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from chalicelib.content.keys import unknown_keys
 from chalicelib.content.model import (
     COMPONENT_STATUSES,
     STATUSES,
@@ -103,9 +104,6 @@ class _Reader:
         if not isinstance(value, dict):
             self.problem(path, "must be text, or `sv:`/`en:` texts")
             return Text(())
-        for lang in value:
-            if lang not in LANGUAGES:
-                self.problem(f"{path}.{lang}", f"unknown language; use one of {', '.join(LANGUAGES)}")
         texts = {lang: self.string(value.get(lang), f"{path}.{lang}", required=False) for lang in LANGUAGES}
         if required and not texts["sv"]:
             self.problem(f"{path}.sv", "the Swedish text is missing or empty")
@@ -291,6 +289,8 @@ def parse_incident(document: Any, file: str, folder_name: str | None = None) -> 
     data = r.mapping(document, "(the whole file)")
     if not data:
         return None, r.problems or [Problem(file, "", "the file holds no fields")]
+    for unknown in unknown_keys(data):  # first: a misspelt key often explains a "missing" one below
+        r.problem(unknown.path, unknown.message)
     slug = r.string(data.get("slug"), "slug")
     if slug and not SLUG_RE.match(slug):
         r.problem("slug", f"{slug!r} must be lowercase letters, digits and dashes (it becomes the page address)")
@@ -344,10 +344,6 @@ def parse_incident(document: Any, file: str, folder_name: str | None = None) -> 
         source=file,
         **texts,
     )
-    known = set(Incident.__dataclass_fields__) - {"source"}
-    for key in data:
-        if key not in known:
-            r.problem(str(key), "unknown field (check the spelling)")
     return (None if r.problems else incident), r.problems
 
 
@@ -381,7 +377,7 @@ def load_incidents(root: Path) -> list[Incident]:
     for folder in folders:
         path = folder / INCIDENT_FILE
         if not path.is_file():
-            problems.append(Problem(str(folder), "", f"has no {INCIDENT_FILE}"))
+            problems.append(Problem(folder.name, "", f"has no {INCIDENT_FILE}"))  # named like the files: from root
             continue
         incident, found = read_incident_file(path, f"{folder.name}/{INCIDENT_FILE}")
         problems.extend(found)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from chalicelib.content.model import Incident
 from chalicelib.content.text import Text
 
 
 def content_warnings(incident: Incident) -> list[str]:
-    return _missing_english(incident) + _dates_before_discovery(incident)
+    return _missing_english(incident) + _dates_before_discovery(incident) + _page_of_another_incident(incident)
 
 
 def _texts(incident: Incident) -> list[tuple[str, Text]]:
@@ -36,3 +38,12 @@ def _dates_before_discovery(incident: Incident) -> list[str]:
         found.append(("authority_report.reported_at", incident.authority_report.reported_at))
     return [f"{incident.slug}: {path}: {moment.date()} is before discovered_at ({start}); a date left from a copy?"
             for path, moment in found if moment.date() < start]
+
+
+def _page_of_another_incident(incident: Incident) -> list[str]:
+    """A copied incident keeps the old page address: every e-mail would send its readers to the old incident."""
+    last = urlsplit(incident.page_url).path.rstrip("/").rsplit("/", 1)[-1]
+    if not incident.page_url or last == incident.slug:
+        return []
+    return [f"{incident.slug}: page_url: {incident.page_url} does not end in this incident's slug "
+            f"({incident.slug}); e-mails would send readers to another page (an address left from a copy?)"]

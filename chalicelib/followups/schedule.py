@@ -10,7 +10,8 @@ send id, `f-<follow-up-id>` or `u-<update-id>`, so follow-up and update ids can 
   after an outage); staff are told and may start it by hand (`notis followups run`);
 - `starting`, `queued`, `failed`: what the marker says;
 - `not-applicable`: the campaign's first notice went out after the follow-up's fixed time or after the
-  update (the first notice already said it);
+  update. The first notice carries the newest update (chalicelib/mail), so its readers learn it there and get
+  no separate update notice; `reason` says so in words staff understand;
 - `purged`: the campaign's file was deleted after the retention period: nothing left to send to.
 
 "First send" is the campaign's `queued_at`: when its first notice was put on the send queue.
@@ -48,6 +49,7 @@ class Scheduled:
     status: str
     fixed_time: bool = False  # at a fixed date-time (a follow-up's `at`, an update), not after the first send
     marker_state: str | None = None
+    reason: str = ""  # why it is not sent, in plain words (for `not-applicable`); shown next to the status
 
     @property
     def send_id(self) -> str:
@@ -110,10 +112,12 @@ def plan(
             if followup.audience == audience:
                 item = _followup(cid, incident.slug, followup, base)
                 result.append(_with_status(item, base, purged, markers.get((cid, item.marker)), now))
+        carried = _newest_before(incident.updates, base)
         for update in incident.updates:
             if audience in update.notify:
                 item = _update(cid, incident.slug, audience, update)
-                result.append(_with_status(item, base, purged, markers.get((cid, item.marker)), now))
+                item = _with_status(item, base, purged, markers.get((cid, item.marker)), now)
+                result.append(_explained(item, carried))
     return sorted(result, key=lambda s: (s.due, s.campaign, s.marker))
 
 
@@ -150,6 +154,7 @@ def _with_status(
     item: Scheduled, base: datetime, purged: bool, marker: Mapping[str, Any] | None, now: datetime
 ) -> Scheduled:
     state = str(marker.get("state")) if marker else None
+    reason = ""
     if state in (QUEUED, FAILED, STALE):
         status = state
     elif state == STARTING and float(marker.get("lease_until", 0) or 0) > now.timestamp():
@@ -159,10 +164,28 @@ def _with_status(
     elif item.fixed_time and item.due < base and state is None:
         # the first notice was queued after this mail's time: it already carried what this one would say
         status = NOT_APPLICABLE
+        reason = "not sent: its time had passed when this campaign's first notice went out"
     elif now < item.due:
         status = UPCOMING
     elif now > item.not_after:
         status = STALE
     else:
         status = DUE  # due, or a crashed start (`starting`, lease expired) to re-drive
-    return replace(item, status=status, marker_state=state)
+    return replace(item, status=status, marker_state=state, reason=reason)
+
+
+def _newest_before(updates: Iterable[Update], base: datetime) -> Update | None:
+    """The update a first notice queued at `base` carried: the newest one published before it."""
+    return max((u for u in updates if u.at < base), key=lambda u: u.at, default=None)
+
+
+def _explained(item: Scheduled, carried: Update | None) -> Scheduled:
+    """An update notice not sent because the first notice came later: say that the notice carried the news."""
+    if item.status != NOT_APPLICABLE:
+        return item
+    if carried is None or carried.id == item.update_id:
+        reason = "not sent: published before this campaign's first notice, which already carries it"
+    else:
+        reason = (f"not sent: published before this campaign's first notice, which carries the newer update "
+                  f"{carried.id!r}; this one is on the page")
+    return replace(item, reason=reason)

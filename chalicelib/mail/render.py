@@ -31,6 +31,7 @@ from chalicelib.mail.strings import STRINGS, format_date, join_names
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates" / "mail"
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 GENERIC_AUDIENCE = "default"
+FIRST_NOTICE = "notice"  # the template of a campaign's first e-mail
 MAX_NAME_CHARS = 100
 MAX_NAMES = 6  # more people than this at one address (a shared office mailbox): greet them all with "Hej,"
 TEXT_WIDTH = 76
@@ -113,6 +114,7 @@ def _render(incident: Incident, spec: MailSpec, lang: str, who: str) -> Composed
         "who": who,
         "reference": _REF,
         "update": update,
+        "latest": latest_update(incident) if spec.template == FIRST_NOTICE else None,
     }
     text_template = text_env.get_template(name)
     subject = _one_line("".join(text_template.blocks["subject"](text_template.new_context(context))))
@@ -169,6 +171,12 @@ def clean_names(names: list[str]) -> list[str]:
             seen.add(name.casefold())
             result.append(name)
     return result
+
+
+def latest_update(incident: Incident) -> Update | None:
+    """The newest update on the timeline: the first notice carries it, so someone who first hears of the breach
+    from that notice reads what the page says now, and is sent no separate notice for an update made before."""
+    return max(incident.updates, key=lambda u: u.at, default=None)
 
 
 def _update(incident: Incident, spec: MailSpec) -> Update | None:

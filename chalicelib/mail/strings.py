@@ -44,6 +44,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "oss på något av sätten ovan.",
         "update_heading": "Nytt på informationssidan",
         "update_at": "Uppdaterat {date}",
+        "latest": "Senaste uppdateringen ({date})",
     },
     "en": {
         "hello": "Hello",
@@ -79,6 +80,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "us in any of the ways above.",
         "update_heading": "New on the information page",
         "update_at": "Updated {date}",
+        "latest": "Latest update ({date})",
     },
 }
 

@@ -1,4 +1,8 @@
-"""`notis check-content [PATH]`: validate every incident against the schema and the Art. 34 checklist."""
+"""`notis check-content [PATH]`: validate incidents against the schema and the Art. 34 checklist.
+
+PATH is the folder of incidents (the default: the packaged ones, or NOTIS_CONTENT_DIR), one incident's folder,
+or its `incident.yaml`: an editor checking the incident they just copied need not read about the others.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +10,20 @@ import argparse
 import sys
 from pathlib import Path
 
-from chalicelib.content.loader import ContentError, load_incidents
-from chalicelib.web import CONTENT_DIR
+from chalicelib.content.loader import INCIDENT_FILE, ContentError, Problem, load_incidents, read_incident_file
+from chalicelib.content.model import Incident
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("check-content", help="validate incident content (schema and GDPR Art. 34 checklist)")
-    p.add_argument("path", nargs="?", type=Path, default=CONTENT_DIR, help="folder of incidents")
+    p.add_argument("path", nargs="?", type=Path, default=None,
+                   help=f"the folder of incidents, one incident's folder or its {INCIDENT_FILE} (default: all)")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        incidents = load_incidents(args.path)
+        incidents = _incidents(args.path)
     except ContentError as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -39,3 +44,30 @@ def run(args: argparse.Namespace) -> int:
     summary = f"; {len(warnings)} warning(s) to look at" if warnings else ""
     print(f"{len(incidents)} incident(s), no problems found{summary}")
     return 0
+
+
+def _incidents(path: Path | None) -> list[Incident]:
+    """The incidents PATH names: a whole folder of them, or one (its folder or its file)."""
+    if path is None:
+        from chalicelib.content.published import content_dir
+
+        path = content_dir()
+    shown = _relative(path)
+    if not path.exists():
+        raise ContentError([Problem(str(shown), "", f"no such file or folder (give the folder of incidents, "
+                                                    f"one incident's folder or its {INCIDENT_FILE})")])
+    file = path if path.is_file() else path / INCIDENT_FILE
+    if not file.is_file():
+        return load_incidents(shown)
+    incident, problems = read_incident_file(file, str(_relative(file)))
+    if problems or incident is None:
+        raise ContentError(problems)
+    return [incident]
+
+
+def _relative(path: Path) -> Path:
+    """The path as short as it reads best: relative to the current folder when inside it."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
