@@ -158,3 +158,20 @@ def test_evidence_has_every_followup_with_its_message_ids_and_the_retention_purg
     text = capsys.readouterr().out
     assert "Follow-up f-paminnelse (korkortsportalen-2024.customers.f-paminnelse): queued" in text
     assert "Retention: file and reports deleted at" in text and not any(p in text for p in PEOPLE)
+
+
+def test_an_update_published_before_the_first_notice_says_why_it_is_not_sent(aws, tmp_path, monkeypatch, capsys):
+    """The first notice carries the newest update, so no separate update notice goes to that campaign: staff
+    read why, not a bare 'not applicable'."""
+    doc = yaml.safe_load(DEMO.read_text(encoding="utf-8"))
+    doc["updates"].append({"id": "tidig", "at": (T0 - hours(2)).isoformat(), "status": "monitoring",
+                           "text": {"sv": "Ny information.", "en": "New information."}, "notify": ["customers"]})
+    folder = tmp_path / "incidents" / SLUG
+    folder.mkdir(parents=True)
+    (folder / "incident.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setenv("NOTIS_CONTENT_DIR", str(tmp_path / "incidents"))
+    [inc] = load_incidents(tmp_path / "incidents")
+    import_campaign(aws, inc)
+    assert main(["followups", "--at", (T0 + hours(1)).isoformat()]) == 0
+    out = capsys.readouterr().out
+    assert "u-tidig" in out and "published before this campaign's first notice, which already carries it" in out

@@ -331,7 +331,7 @@ def test_component_status_is_checked_with_a_clear_error():
     ([{"id": "Web Shop", "name": "A", "status": "operational"}], "components[0].id: 'Web Shop' must be lowercase"),
     ([{"id": "a", "status": "operational"}], "components[0].name: is missing"),
     ([{"id": "a", "name": "A"}], "components[0].status: is missing or empty"),
-    ([{"id": "a", "name": "A", "status": "operational", "colour": "red"}], "components[0].colour: unknown field"),
+    ([{"id": "a", "name": "A", "status": "operational", "colour": "red"}], "components[0]: unknown key 'colour'"),
     ("webbshop", "components: must be a list"),
 ])
 def test_component_mistakes_are_named(components, expected):

@@ -71,6 +71,7 @@ INCIDENT = Fields({
     })),
     "updates": ListOf(Fields({"id": None, "at": None, "status": None, "text": TEXT, "notify": None})),
     "faq": ListOf(Fields({"id": None, "question": TEXT, "answer": TEXT})),
+    "components": ListOf(Fields({"id": None, "name": TEXT, "status": None})),
 })
 
 # Language codes people reach for instead of `sv` and `en`; too short for difflib to guess.

@@ -273,9 +273,6 @@ def _components(r: _Reader, raw: Any) -> tuple[Component, ...]:
         if status and status not in COMPONENT_STATUSES:
             allowed = ", ".join(COMPONENT_STATUSES)
             r.problem(f"{path}.status", f"{status!r} is not a component status; use one of {allowed}")
-        for key in data:
-            if key not in ("id", "name", "status"):
-                r.problem(f"{path}.{key}", "unknown field (a component has `id`, `name` and `status`)")
         result.append(Component(id=r.ident(data.get("id"), f"{path}.id", seen),
                                 name=r.text(data.get("name"), f"{path}.name"), status=status))
     return tuple(result)

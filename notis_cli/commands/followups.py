@@ -99,8 +99,9 @@ def _list(incident: str | None, args: argparse.Namespace) -> int:
         marker = markers.get((s.campaign, s.marker), {})
         print(f"  {s.marker:<28} {s.kind:<9} {s.template:<10} due {_t(s.due)}  not after {_t(s.not_after)}  "
               f"{s.status:<14} {_how_many(s, marker, by_id[s.campaign], progress.get((s.campaign, s.marker)))}")
-        if marker.get("reason"):
-            print(f"      {marker['reason']}")
+        for why in (s.reason, marker.get("reason")):
+            if why:
+                print(f"      {why}")
     if any(s.status in ("stale", "failed") for s in shown):
         print("\nstale/failed ones are not sent automatically: notis followups run ID [--campaign CAMPAIGN]")
     warning = local_warning()
