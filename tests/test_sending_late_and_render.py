@@ -118,7 +118,8 @@ def test_followup_messages_carry_their_guard_and_a_late_one_mails_nobody(
     assert _ledger(aws).counters(REMINDER_ID, campaign["campaign"])["expired"] == len(PEOPLE)
     assert main(["status", campaign["campaign"]]) == 0
     out = capsys.readouterr().out
-    assert f"f-paminnelse {REMINDER_ID}: done: {len(PEOPLE)}/{len(PEOPLE)} settled (0 sent, {len(PEOPLE)} too late)" in out
+    n = len(PEOPLE)
+    assert f"f-paminnelse {REMINDER_ID}: done: {n}/{n} settled (0 sent, {n} too late)" in out
 
     # In time (e.g. started again by staff with a fresh guard), the same people are mailed once.
     fresh = [_with(b, not_after=late.t + 3600) for b in bodies]
