@@ -1,9 +1,12 @@
-"""Helpers shared by the staff commands: which AWS we talk to (on stderr), queue URLs."""
+"""Helpers shared by the staff commands: which AWS we talk to (on stderr), queue URLs, campaign requests."""
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import sys
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -62,3 +65,53 @@ def now_iso() -> str:
     from datetime import UTC, datetime
 
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def campaign_arguments(sub: Any, name: str, help: str, run: Any) -> None:
+    """`notis NAME CAMPAIGN [--yes]`: the shape of every command that asks the importer to act on a campaign."""
+    p = sub.add_parser(name, help=help)
+    p.add_argument("campaign", help="the campaign id (see notis status)")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.set_defaults(run=run)
+
+
+@dataclass
+class CampaignRequest:
+    """One campaign as staff act on it: its record, the store, the settings."""
+
+    campaign_id: str
+    record: dict[str, Any]
+    store: Any
+    settings: Any
+
+    @classmethod
+    def load(cls, campaign_id: str) -> CampaignRequest | None:
+        """The campaign's record, or None after saying on stderr that there is no such campaign."""
+        from chalicelib import aws
+        from chalicelib.campaigns.store import CampaignStore
+        from chalicelib.config import load_settings
+
+        settings = load_settings()
+        describe_target()
+        store = CampaignStore(aws.client("dynamodb"), settings.table)
+        record = store.get(campaign_id)
+        if record is None:
+            print(f"notis: no campaign {campaign_id!r}", file=sys.stderr)
+            return None
+        return cls(campaign_id, record, store, settings)
+
+    def send(self, action: str) -> None:
+        """Ask the importer (staff write only to the import queue, never to the send queue)."""
+        from chalicelib import aws
+
+        sqs = aws.client("sqs")
+        sqs.send_message(QueueUrl=queue_url(sqs, self.settings.import_queue),
+                         MessageBody=json.dumps({"notis": action, "campaign": self.campaign_id}))
+
+
+def confirmed(args: argparse.Namespace, question: str, refused: str) -> bool:
+    """`--yes`, or the staff member types yes; otherwise say `refused` on stderr."""
+    if args.yes or input(f"{question} Type yes: ").strip().lower() == "yes":
+        return True
+    print(f"notis: {refused}", file=sys.stderr)
+    return False

@@ -3,31 +3,22 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
-from notis_cli.commands._common import describe_target, now_iso, queue_url, whoami
+from notis_cli.commands._common import CampaignRequest, campaign_arguments, confirmed, now_iso, whoami
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("approve", help="send a held campaign after checking its report")
-    p.add_argument("campaign", help="the campaign id (see notis status)")
-    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    p.set_defaults(run=run)
+    campaign_arguments(sub, "approve", "send a held campaign after checking its report", run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from chalicelib import aws
-    from chalicelib.campaigns.store import APPROVED, HELD, CampaignStore
-    from chalicelib.config import load_settings
+    from chalicelib.campaigns.store import APPROVED, HELD
 
-    settings = load_settings()
-    describe_target()
-    store = CampaignStore(aws.client("dynamodb"), settings.table)
-    campaign = store.get(args.campaign)
-    if campaign is None:
-        print(f"notis: no campaign {args.campaign!r}", file=sys.stderr)
+    request = CampaignRequest.load(args.campaign)
+    if request is None:
         return 1
+    campaign, store = request.record, request.store
     state = campaign.get("state")
     if state not in (HELD, APPROVED):  # approved: an earlier approve stopped before its message; send it again
         print(f"notis: {not_held(campaign, store)}; nothing to approve", file=sys.stderr)
@@ -36,17 +27,14 @@ def run(args: argparse.Namespace) -> int:
     print(f"{args.campaign}: {campaign.get('incident')} / {campaign.get('audience')}: "
           f"{counts.get('deliverable', 0)} e-mails, {counts.get('rejected', 0)} rejected rows, "
           f"{counts.get('letters', 0)} letters")
-    if not args.yes and input("Send it now? Type yes: ").strip().lower() != "yes":
-        print("notis: not approved", file=sys.stderr)
+    if not confirmed(args, "Send it now?", "not approved"):
         return 1
     by, at = whoami(), now_iso()
     values = {"approved_by": by, "approved_at": at} | ({"state": APPROVED} if state == HELD else {})
     if not store.record_staff_action(args.campaign, "approve", by, at, values=values, expect_state=state):
         print("notis: the campaign changed meanwhile; check notis status", file=sys.stderr)
         return 1
-    sqs = aws.client("sqs")
-    sqs.send_message(QueueUrl=queue_url(sqs, settings.import_queue),
-                     MessageBody=json.dumps({"notis": "approve", "campaign": args.campaign}))
+    request.send("approve")
     print(f"approved: {args.campaign} will be queued for sending; follow it with: notis status {args.campaign}")
     return 0
 

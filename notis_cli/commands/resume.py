@@ -7,31 +7,22 @@ every follow-up or update notice already started; the ledger mails nobody twice.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
-from notis_cli.commands._common import describe_target, now_iso, queue_url, whoami
+from notis_cli.commands._common import CampaignRequest, campaign_arguments, confirmed, now_iso, whoami
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("resume", help="send a stopped campaign again, after fixing what stopped it")
-    p.add_argument("campaign", help="the campaign id (see notis status)")
-    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    p.set_defaults(run=run)
+    campaign_arguments(sub, "resume", "send a stopped campaign again, after fixing what stopped it", run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from chalicelib import aws
-    from chalicelib.campaigns.store import QUEUED, STOPPED, CampaignStore
-    from chalicelib.config import load_settings
+    from chalicelib.campaigns.store import QUEUED, STOPPED
 
-    settings = load_settings()
-    describe_target()
-    store = CampaignStore(aws.client("dynamodb"), settings.table)
-    campaign = store.get(args.campaign)
-    if campaign is None:
-        print(f"notis: no campaign {args.campaign!r}", file=sys.stderr)
+    request = CampaignRequest.load(args.campaign)
+    if request is None:
         return 1
+    campaign = request.record
     state = campaign.get("state")
     interrupted = state == QUEUED and bool(campaign.get("resume_pending"))  # an earlier resume did not finish
     if state != STOPPED and not interrupted:
@@ -40,12 +31,9 @@ def run(args: argparse.Namespace) -> int:
     reason = campaign.get("stop_reason") or campaign.get("last_stop_reason") or "no reason recorded"
     print(f"{args.campaign}: {campaign.get('incident')} / {campaign.get('audience')}: stopped: {reason}")
     print("Everyone not yet mailed will be queued again (nobody already mailed gets it twice).")
-    if not args.yes and input("Resume sending now? Type yes: ").strip().lower() != "yes":
-        print("notis: not resumed", file=sys.stderr)
+    if not confirmed(args, "Resume sending now?", "not resumed"):
         return 1
-    store.record_staff_action(args.campaign, "resume", whoami(), now_iso())  # who asked, for the evidence
-    sqs = aws.client("sqs")
-    sqs.send_message(QueueUrl=queue_url(sqs, settings.import_queue),
-                     MessageBody=json.dumps({"notis": "resume", "campaign": args.campaign}))
+    request.store.record_staff_action(args.campaign, "resume", whoami(), now_iso())  # who asked, for the evidence
+    request.send("resume")
     print(f"resume requested: {args.campaign} will be queued again; follow it with: notis status {args.campaign}")
     return 0
