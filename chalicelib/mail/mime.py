@@ -119,10 +119,8 @@ def sender_address(value: str, role: str = "sender") -> str:
 
 
 def _configured_address(value: str, role: str) -> str:
-    """Sender and reply-to as a header line, folded when long (lines stay under 78 characters)."""
-    formatted = sender_address(value, role)
-    name, _, addr = formatted.rpartition(" <")
-    return f"{name}\r\n <{addr}" if name and len(formatted) > 70 else formatted
+    """Sender and reply-to as a header line (checked and formatted once per process, see sender_address)."""
+    return _folded(sender_address(value, role))
 
 
 def _header_text(value: str) -> str:
@@ -134,11 +132,13 @@ def _header_text(value: str) -> str:
 def _address(value: str, role: str) -> str:
     """One address, `a@b.example` or `Name <a@b.example>`; anything that could add a header is refused."""
     display, local, domain = _parts(value, role)
-    if not display:
-        return f"{local}@{domain}"
-    formatted = formataddr((display, f"{local}@{domain}"), charset="utf-8")  # RFC 2047 for a non-ASCII name
+    return _folded(formataddr((display, f"{local}@{domain}"), charset="utf-8") if display else f"{local}@{domain}")
+
+
+def _folded(formatted: str) -> str:
+    """A long `Name <addr>` folded before the address, so header lines stay under 78 characters."""
     name, _, addr = formatted.rpartition(" <")
-    return f"{name}\r\n <{addr}" if len(formatted) > 70 else formatted  # folded: lines stay under 78
+    return f"{name}\r\n <{addr}" if name and len(formatted) > 70 else formatted
 
 
 def _parts(value: str, role: str) -> tuple[str, str, str]:

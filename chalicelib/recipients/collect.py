@@ -89,22 +89,16 @@ def collect(rows: Iterable[Row], *, hmac_key: bytes, default_lang: str = "sv") -
         if row.personnummer:
             problem = validate_personnummer(row.personnummer)
             if problem is not None:
-                n_warnings += 1
-                if len(warnings) < cap:
-                    warnings.append(RowIssue(line, problem, "personnummer"))
+                n_warnings += _keep(warnings, RowIssue(line, problem, "personnummer"), cap)
         lang = default_lang
         if row.lang is not None:
             if row.lang in LANGUAGES:
                 lang = row.lang
             else:
-                n_warnings += 1
-                if len(warnings) < cap:
-                    warnings.append(RowIssue(line, UNKNOWN_LANGUAGE, "language"))
+                n_warnings += _keep(warnings, RowIssue(line, UNKNOWN_LANGUAGE, "language"), cap)
         raw = row.email
         if not raw:
-            n_letters += 1
-            if len(letters) < cap:
-                letters.append(RowIssue(line, NO_ADDRESS, "e-mail"))
+            n_letters += _keep(letters, RowIssue(line, NO_ADDRESS, "e-mail"), cap)
             n_warnings += _check_postal_address(row, warnings, cap)
             continue
         email = fast_normalise(raw)  # the common case, without the exception machinery
@@ -113,23 +107,15 @@ def collect(rows: Iterable[Row], *, hmac_key: bytes, default_lang: str = "sv") -
                 email = normalise_email(raw)
             except UnsendableEmail as exc:  # a valid address SES cannot take: a letter, said as a warning
                 reason = str(exc)
-                n_warnings += 1
-                if len(warnings) < cap:
-                    warnings.append(RowIssue(line, reason, "e-mail"))
-                n_letters += 1
-                if len(letters) < cap:
-                    letters.append(RowIssue(line, reason, "e-mail"))
+                n_warnings += _keep(warnings, RowIssue(line, reason, "e-mail"), cap)
+                n_letters += _keep(letters, RowIssue(line, reason, "e-mail"), cap)
                 n_warnings += _check_postal_address(row, warnings, cap)
                 continue
             except InvalidEmail as exc:
                 reason = str(exc)
                 if reason != NO_ADDRESS:  # a cell of only invisible characters is simply empty
-                    n_rejected += 1
-                    if len(rejected) < cap:
-                        rejected.append(RowIssue(line, reason, "e-mail"))
-                n_letters += 1
-                if len(letters) < cap:
-                    letters.append(RowIssue(line, reason, "e-mail"))
+                    n_rejected += _keep(rejected, RowIssue(line, reason, "e-mail"), cap)
+                n_letters += _keep(letters, RowIssue(line, reason, "e-mail"), cap)
                 n_warnings += _check_postal_address(row, warnings, cap)
                 continue
         name = row.name
@@ -137,16 +123,12 @@ def collect(rows: Iterable[Row], *, hmac_key: bytes, default_lang: str = "sv") -
             name = " ".join(name.split())
         if len(name) > MAX_NAME_CHARS:
             name = ""
-            n_warnings += 1
-            if len(warnings) < cap:
-                warnings.append(RowIssue(line, LONG_NAME, "name"))
+            n_warnings += _keep(warnings, RowIssue(line, LONG_NAME, "name"), cap)
         joined = store.add(email, name, lang, line)
         if joined is not None:
             merged += 1
             if row.lang is not None and lang != joined.lang and row.lang in LANGUAGES:
-                n_warnings += 1
-                if len(warnings) < cap:
-                    warnings.append(RowIssue(line, OTHER_LANGUAGE, "language"))
+                n_warnings += _keep(warnings, RowIssue(line, OTHER_LANGUAGE, "language"), cap)
     if n_letters and getattr(rows, "has_address", True) is False:
         n_warnings += 1  # said once, at the header: the letter list will have names but no addresses
         warnings.insert(0, RowIssue(getattr(rows, "header_line", 1), NO_ADDRESS_COLUMN, "address"))
@@ -156,10 +138,15 @@ def collect(rows: Iterable[Row], *, hmac_key: bytes, default_lang: str = "sv") -
     return result
 
 
+def _keep(issues: list[RowIssue], issue: RowIssue, cap: int) -> int:
+    """Count every issue, keep only the first `cap` of a kind (memory follows addresses, not bad rows)."""
+    if len(issues) < cap:
+        issues.append(issue)
+    return 1
+
+
 def _check_postal_address(row: Row, warnings: list[RowIssue], cap: int) -> int:
     """1 (a warning added) when the letter's postal address is clearly broken, else 0."""
     if len(row.postal_address) <= MAX_POSTAL_ADDRESS_CHARS:
         return 0
-    if len(warnings) < cap:
-        warnings.append(RowIssue(row.line, LONG_POSTAL_ADDRESS, "address"))
-    return 1
+    return _keep(warnings, RowIssue(row.line, LONG_POSTAL_ADDRESS, "address"), cap)

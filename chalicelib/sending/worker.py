@@ -256,6 +256,7 @@ class Worker:
         self._lock = threading.Lock()
         self._evidence: dict[str, Evidence] = {}
         self._held: list[Held] = []
+        self._sent_before: dict[tuple[str, str], bool] = {}
 
     def process(self, jobs: Iterable[SendJob]) -> list[Outcome]:
         """Send every recipient of these jobs; one Outcome per job, in order."""
@@ -420,11 +421,14 @@ class Worker:
                       "the sender address, the message or the SES set-up is wrong, not the people", codes[0])
 
     def _accepted_before(self, job: SendJob) -> bool:
-        """Did SES accept mail of this send before this invocation (the campaign's counters)?"""
-        try:
-            return int(self.ledger.counters(job.send_id, job.campaign).get("sent", 0) or 0) > 0
-        except Exception:  # a read error is no evidence either way: do not blame people on it
-            return False
+        """Did SES accept mail of this send before this invocation (the campaign's counters, read once)?"""
+        key = (job.send_id, job.campaign)
+        if key not in self._sent_before:
+            try:
+                self._sent_before[key] = int(self.ledger.counters(job.send_id, job.campaign).get("sent", 0) or 0) > 0
+            except Exception:  # a read error is no evidence either way: do not blame people on it
+                self._sent_before[key] = False
+        return self._sent_before[key]
 
     def _decide_held(self, outcomes: list[Outcome]) -> None:
         """Suspect refusals: the people's own when their campaign's mail goes out, else nobody's (given back)."""
