@@ -80,7 +80,7 @@ def handle_send(
 
         render = mail_renderer(sender=settings.sender, reply_to=settings.reply_to)
     worker = Worker(
-        ledger or Ledger(dynamodb or aws.client("dynamodb"), settings.table),
+        ledger or Ledger(dynamodb or aws.client("dynamodb"), settings.table, batch_counters=True),
         ses or aws.client("sesv2"),
         render,
         RateLimiter(rate, clock=mono, sleep=sleep),
