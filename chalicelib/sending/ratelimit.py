@@ -60,6 +60,16 @@ class RateLimiter:
                 return 0.0
             return -self._tokens / self.rate
 
+    def set_rate(self, rate: float) -> None:
+        """From now on, `rate` tokens per second (the tokens earned so far at the old rate are kept)."""
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
+            self._updated = now
+            self.rate = float(rate)
+
     def acquire(self, deadline: float | None = None) -> bool:
         """Wait for one token. With a deadline (clock time) that the wait would pass, take none: False."""
         wait = self._reserve()
