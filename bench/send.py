@@ -160,6 +160,29 @@ class MemoryLedger:
                 item["lease_until"] = 0
 
 
+class Registry:
+    """Who is sending now (share.py's registry), in memory and shared by the bench's invocations."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.until: dict[str, float] = {}
+
+    def register(self, owner: str, until: float) -> None:
+        time.sleep(0.005)
+        with self.lock:
+            self.until[owner] = until
+
+    def live(self, now: float) -> int:
+        time.sleep(0.005)
+        with self.lock:
+            return sum(1 for u in self.until.values() if u > now)
+
+    def done(self, owner: str) -> None:
+        time.sleep(0.005)
+        with self.lock:
+            self.until[owner] = 0
+
+
 class SendingCampaigns:
     """The campaign gate of a bench with no table: every campaign is sending (one read per batch, like AWS)."""
 
@@ -201,6 +224,7 @@ def run(rate: float, concurrency: int, seconds: float, latency: float, ddb_laten
             )
         )
     ses, ledger, gate = SimulatedSES(rate, latency), MemoryLedger(ddb_latency), SendingCampaigns()
+    senders = Registry()
     qlock = threading.Lock()
     busy = [0.0]
     invocations = [0]
@@ -214,7 +238,7 @@ def run(rate: float, concurrency: int, seconds: float, latency: float, ddb_laten
             event = {"Records": [{"messageId": str(i), "body": b} for i, b in enumerate(bodies)]}
             began = time.monotonic()
             response = handle_send(event, settings, ses=ses, ledger=ledger, gate=gate, render=render,
-                                   remaining_ms=lambda: 300_000)
+                                   senders=senders, remaining_ms=lambda: 300_000)
             with qlock:
                 busy[0] += time.monotonic() - began
                 invocations[0] += 1
@@ -223,13 +247,13 @@ def run(rate: float, concurrency: int, seconds: float, latency: float, ddb_laten
 
     logging.getLogger().setLevel(logging.WARNING)
     os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
     threads = [threading.Thread(target=lambda_loop) for _ in range(concurrency)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    wall = time.monotonic() - started
+    wall, cpu = time.monotonic() - started, time.process_time() - cpu
     times = sorted(ses.times)
     n = len(times)
     achieved = (n - 1) / (times[-1] - times[0]) if n > 1 else 0.0
@@ -249,6 +273,8 @@ def run(rate: float, concurrency: int, seconds: float, latency: float, ddb_laten
         "invocations": invocations[0],
         "lambda_s_per_1000": busy[0] / max(1, n) * 1000,
         "wall": wall,
+        "cpu_ms_per_email": cpu / max(1, n) * 1000,
+        "cores": cpu / wall if wall else 0.0,
     }
 
 
@@ -297,7 +323,8 @@ def main() -> int:
             f"rate {r['rate']:>5.0f}/s x{r['concurrency']:<2} {r['emails']:>6} e-mails ({r['per_message']}/msg): "
             f"achieved {r['achieved']:7.2f}/s  ratio {r['ratio']:.3f} (steady {r['steady_ratio']:.3f})  "
             f"throttled {r['throttled']}  duplicates {r['duplicates']}  lost {r['lost']}  "
-            f"Lambda-s/1000 {r['lambda_s_per_1000']:.1f}  invocations {r['invocations']}  wall {r['wall']:.1f}s"
+            f"Lambda-s/1000 {r['lambda_s_per_1000']:.1f}  invocations {r['invocations']}  wall {r['wall']:.1f}s  "
+            f"bench CPU {r['cpu_ms_per_email']:.2f} ms/e-mail ({r['cores']:.2f} cores)"
         )
         ok &= r["ratio"] >= 0.97 and r["duplicates"] == 0 and r["lost"] == 0
         for label, part in fixed.items():

@@ -60,8 +60,6 @@ NOT_EXERCISED = {
         "s3:ListBucketVersions": "campaigns/objects.py: finding the version when the notification has none",
     },
     "send": {
-        "dynamodb:Query": "sending/share.py: how many invocations send now, looked up every 2 s of a longer "
-                          "invocation (the run here is shorter)",
         "ses:SendRawEmail": "SES v2 SendEmail with Content.Raw: AWS's policy examples grant it beside ses:SendEmail "
                             "for raw sends; not checkable offline, kept so the first real send cannot fail on it",
     },

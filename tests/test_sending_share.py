@@ -68,7 +68,10 @@ def test_the_last_invocation_takes_the_whole_rate_once_the_others_are_done():
 def test_a_crashed_invocation_only_slows_the_others_until_its_deadline():
     clock, registry = FakeClock(), MemoryRegistry()
     registry.register("crashed", clock.now() + 30)  # never said it was done
+    registry.register("crashed too", clock.now() + 30)
     limiter = _limiter(registry, clock, "alive")
+    assert limiter.rate == pytest.approx(14.0 / 3)  # three registered, two at most run: less from the start
+    registry.done("crashed too")
     _send_times(limiter, clock, 30)
     assert limiter.rate == pytest.approx(7.0)
     clock.advance(30)

@@ -1,7 +1,8 @@
 """A token bucket per invocation so that all concurrent invocations together stay under the SES send rate.
 
 SES measures the maximum send rate per second for the whole account. The send event source runs at most
-`concurrency` invocations at once, so each one may use `max_send_rate / concurrency`. The bucket holds at most
+`concurrency` invocations at once, so each one starts at `max_send_rate / concurrency` and takes a larger share
+when fewer are sending (share.py). The bucket holds at most
 `burst` tokens (default 1: evenly spaced sends, which is what never overshoots a per-second quota) and starts
 empty, so an invocation that follows another one at once does not add a burst on top of its last sends; a caller
 that finds no token reserves the next one and sleeps until it is due, so waiting threads are served in order
@@ -16,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 
-HEADROOM = 0.97  # sends land a few ms late or early (scheduling); aiming just under the quota avoids throttles
+HEADROOM = 0.99  # sends land a few ms late or early (scheduling); aiming just under the quota avoids most throttles
 
 
 def per_invocation_rate(max_send_rate: float, concurrency: int, headroom: float = HEADROOM) -> float:

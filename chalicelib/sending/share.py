@@ -8,13 +8,13 @@ few seconds at how many registrations are live, and sends at `max_rate x headroo
 when it ends (`until` 0). A registration left by a crash ends at its `until` (the invocation's deadline) and
 expires by TTL; meanwhile the others only send slower, never faster.
 
-Never over the quota for more than a moment: a new invocation starts at the fixed share and takes a larger
-one only after its first look, so a wave of invocations starting together never sums above the rate; an
+Never over the quota for more than a moment: a new invocation starts at the fixed share (or less, when more
+are registered than the event source runs at once) and takes a larger one only after its next look, so a wave of invocations starting together never sums above the rate; an
 invocation that starts while others run at a larger share (a redelivered message at the end of a campaign)
 can add at most one fixed share until their next look (SES absorbs short bursts; a throttle is retried).
 
-Cost: one PutItem and one UpdateItem per invocation and an eventually consistent Query (0.5 RRU for under
-4 KB of registrations) every REFRESH_SECONDS; no write per e-mail.
+Cost: one PutItem and one UpdateItem per invocation, and an eventually consistent Query (0.5 RRU for under
+4 KB of registrations) at its start and every REFRESH_SECONDS; no write per e-mail.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from chalicelib.sending.ratelimit import HEADROOM, RateLimiter
+from chalicelib.sending.ratelimit import HEADROOM, RateLimiter, per_invocation_rate
 
 log = logging.getLogger("notis.sending")
 
@@ -91,19 +91,19 @@ class SharedLimiter:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ):
-        if max_rate <= 0:
-            raise ValueError("the SES maximum send rate must be positive")
         self.registry, self.owner = registry, owner
         self.total = max_rate * headroom
         self.concurrency = max(1, concurrency)
         self.refresh, self.now, self.clock = refresh, now, clock
-        self.limiter = RateLimiter(self.total / self.concurrency, clock=clock, sleep=sleep)
+        self.limiter = RateLimiter(per_invocation_rate(max_rate, concurrency, headroom), clock=clock, sleep=sleep)
         self._lock = threading.Lock()
         self._looked = clock()  # the first look comes one refresh after the start, at the fixed share till then
         self._registered = False
         try:
             registry.register(owner, until)
             self._registered = True
+            live = registry.live(now())  # more than `concurrency` (registrations left by crashes): less each
+            self.limiter.set_rate(min(self.limiter.rate, self.total / max(1, live)))
         except Exception as exc:  # no registry, no larger share: the fixed one is always safe
             log.warning("sending at the fixed share: not registered", extra={"error": type(exc).__name__})
 
