@@ -9,9 +9,10 @@ when it ends (`until` 0). A registration left by a crash ends at its `until` (th
 expires by TTL; meanwhile the others only send slower, never faster.
 
 Never over the quota for more than a moment: a new invocation starts at the fixed share (or less, when more
-are registered than the event source runs at once) and takes a larger one only after its next look, so a wave of invocations starting together never sums above the rate; an
-invocation that starts while others run at a larger share (a redelivered message at the end of a campaign)
-can add at most one fixed share until their next look (SES absorbs short bursts; a throttle is retried).
+are registered than the event source runs at once) and takes a larger one only at its next look, so a wave of
+invocations starting together never sums above the rate; an invocation that starts while others run at a larger
+share (a redelivered message at the end of a campaign) can add at most one fixed share until their next look
+(SES absorbs short bursts; a throttle is retried).
 
 Cost: one PutItem and one UpdateItem per invocation, and an eventually consistent Query (0.5 RRU for under
 4 KB of registrations) at its start and every REFRESH_SECONDS; no write per e-mail.
