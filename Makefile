@@ -34,6 +34,14 @@ package: $(STAMP)
 		--merge-template .chalice/resources.json $(OUT)
 	$(VENV)/bin/cfn-lint $(OUT)/sam.json
 
+# The benchmarks (bench/README.md): figures against a baseline of the same run, not tests; several minutes.
+# A missed goal is printed and the next bench still runs.
+bench: $(STAMP)
+	-$(PY) bench/import.py --rows 200000
+	-$(PY) bench/page.py
+	-$(PY) bench/send.py --seconds 20
+	-$(PY) bench/stack.py 3
+
 # local-data/: the local stack's kept AWS state and its log (make run starts empty afterwards).
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis local-data

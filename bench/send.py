@@ -46,7 +46,7 @@ from chalicelib.config import load_settings  # noqa: E402
 from chalicelib.handlers import handle_send  # noqa: E402
 from chalicelib.sending import ledger as L  # noqa: E402
 
-CONCURRENCY = {14: 2, 100: 4, 500: 10, 1000: 20}
+CONCURRENCY = {14: 2, 100: 4, 500: 10, 1000: 10}
 
 
 class SimulatedSES:
@@ -280,12 +280,14 @@ def run(rate: float, concurrency: int, seconds: float, latency: float, ddb_laten
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rates", type=float, nargs="+", default=[14, 100, 500])
+    parser.add_argument("--rates", type=float, nargs="+", default=[14, 100, 500, 1000])
     parser.add_argument("--seconds", type=float, default=30.0, help="e-mails = rate x seconds")
     parser.add_argument("--latency", type=float, default=0.06, help="simulated SES latency per call (s)")
     parser.add_argument("--ddb-latency", type=float, default=0.005, help="simulated DynamoDB latency per call (s)")
     parser.add_argument("--concurrency", type=int, help="invocations at once (default 2/4/10 for 14/100/500)")
     parser.add_argument("--fake-render", action="store_true", help="skip Jinja2 + MIME (a fixed 2 kB message)")
+    parser.add_argument("--render-limit", type=float, default=200.0, metavar="RATE",
+                        help="above this rate the fixed message (one process cannot render for ten invocations)")
     parser.add_argument("--cost", type=int, default=1000, metavar="N",
                         help="people in the cost runs on moto (0: no cost runs)")
     args = parser.parse_args()
@@ -302,25 +304,26 @@ def main() -> int:
             print(f"  rate-independent part: {sendcost._usd(fixed[label].usd)}; send function CPU "
                   f"{r.send_cpu_per_email * 1000:.1f} ms per e-mail here (moto in-process included)\n")
         logging.getLogger("notis-sender").setLevel(logging.WARNING)  # the rate runs below: quiet
-    if args.fake_render:
+    def fixed_render(job: Any, r: Any, reference: str) -> bytes:
+        return b"Subject: x\r\n\r\n" + b"x" * 2000
 
-        def render(job: Any, r: Any, reference: str) -> bytes:
-            return b"Subject: x\r\n\r\n" + b"x" * 2000
-    else:
-        from chalicelib.sending.render import mail_renderer
+    from chalicelib.sending.render import mail_renderer
 
-        render = mail_renderer(sender="Notis <notis@example.org>")
+    real_render = mail_renderer(sender="Notis <notis@example.org>")
     print(
-        f"SES latency {args.latency * 1000:.0f} ms, DynamoDB {args.ddb_latency * 1000:.0f} ms, "
-        f"render {'fixed' if args.fake_render else 'real (Jinja2 + MIME)'}, load average {os.getloadavg()[0]:.1f}"
+        f"SES latency {args.latency * 1000:.0f} ms, DynamoDB {args.ddb_latency * 1000:.0f} ms, render "
+        f"{'fixed' if args.fake_render else f'real (Jinja2 + MIME) up to {args.render_limit:.0f}/s, fixed above'}"
+        f", load average {os.getloadavg()[0]:.1f}"
     )
     ok = cheap = True
     ses_usd = prices["ses_per_1000"]
     for rate in args.rates:
         concurrency = args.concurrency or CONCURRENCY.get(int(rate), max(1, int(rate // 50)))
+        real = not args.fake_render and rate <= args.render_limit
+        render = real_render if real else fixed_render
         r = run(rate, concurrency, args.seconds, args.latency, args.ddb_latency, render)
         print(
-            f"rate {r['rate']:>5.0f}/s x{r['concurrency']:<2} {r['emails']:>6} e-mails ({r['per_message']}/msg): "
+            f"{'real ' if real else 'fixed'} rate {r['rate']:>5.0f}/s x{r['concurrency']:<2} {r['emails']:>6} e-mails ({r['per_message']}/msg): "
             f"achieved {r['achieved']:7.2f}/s  ratio {r['ratio']:.3f} (steady {r['steady_ratio']:.3f})  "
             f"throttled {r['throttled']}  duplicates {r['duplicates']}  lost {r['lost']}  "
             f"Lambda-s/1000 {r['lambda_s_per_1000']:.1f}  invocations {r['invocations']}  wall {r['wall']:.1f}s  "
