@@ -323,7 +323,8 @@ def main() -> int:
         render = real_render if real else fixed_render
         r = run(rate, concurrency, args.seconds, args.latency, args.ddb_latency, render)
         print(
-            f"{'real ' if real else 'fixed'} rate {r['rate']:>5.0f}/s x{r['concurrency']:<2} {r['emails']:>6} e-mails ({r['per_message']}/msg): "
+            f"{'real ' if real else 'fixed'} rate {r['rate']:>5.0f}/s x{r['concurrency']:<2} {r['emails']:>6} "
+            f"e-mails ({r['per_message']}/msg): "
             f"achieved {r['achieved']:7.2f}/s  ratio {r['ratio']:.3f} (steady {r['steady_ratio']:.3f})  "
             f"throttled {r['throttled']}  duplicates {r['duplicates']}  lost {r['lost']}  "
             f"Lambda-s/1000 {r['lambda_s_per_1000']:.1f}  invocations {r['invocations']}  wall {r['wall']:.1f}s  "
