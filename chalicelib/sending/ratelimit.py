@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 
-HEADROOM = 0.99  # sends land a few ms late or early (scheduling); aiming just under the quota avoids most throttles
+HEADROOM = 0.985  # sends land a few ms late or early (scheduling); aiming just under the quota avoids most throttles
 
 
 def per_invocation_rate(max_send_rate: float, concurrency: int, headroom: float = HEADROOM) -> float:
