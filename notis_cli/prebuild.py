@@ -84,8 +84,10 @@ def concrete(resource: str, value: str | None) -> tuple[str, dict | None]:
     return resource, None
 
 
-def build(app: Any, slugs: list[str], bases: tuple[str, ...], languages: tuple[str, ...]) -> Built:
-    """Every answer of `app` (a Chalice app) for these incidents, stage prefixes and languages."""
+def build(app: Any, slugs: list[str], bases: tuple[str, ...], languages: tuple[str, ...],
+          routes: set[str] | None = None) -> Built:
+    """Every answer of `app` (a Chalice app) for these incidents, stage prefixes and languages, on `routes` (the
+    paths API Gateway sends to the page function; all of the app's when None)."""
     from chalice.app import _matches_content_type
 
     built = Built(bases=bases)
@@ -99,6 +101,8 @@ def build(app: Any, slugs: list[str], bases: tuple[str, ...], languages: tuple[s
         return response
 
     for resource, methods in app.routes.items():
+        if routes is not None and resource not in routes:
+            continue
         entry = methods.get("GET")
         if entry is None or "HEAD" not in methods:
             built.live.append(resource)
@@ -171,7 +175,15 @@ def stage_bases() -> tuple[str, ...]:
     return ("", *sorted(f"/{stage}" for stage in stages))
 
 
-def build_app_answers() -> Built:
+def page_routes(template: dict) -> set[str]:
+    """The paths whose integration is the page function (APIHandler) in the packaged template."""
+    (api,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::Serverless::Api"]
+    return {path for path, methods in api["Properties"]["DefinitionBody"]["paths"].items()
+            if any("${APIHandler.Arn}" in json.dumps(method.get("x-amazon-apigateway-integration", {}))
+                   for method in methods.values())}
+
+
+def build_app_answers(routes: set[str] | None = None) -> Built:
     """The answers of this checkout's app.py for the packaged content, as the deployed function renders it."""
     for name in ("NOTIS_CONTENT_DIR", "NOTIS_PUBLIC_URL"):  # the function's environment has neither
         os.environ.pop(name, None)
@@ -179,12 +191,7 @@ def build_app_answers() -> Built:
     import app
     from chalicelib.content.languages import LANGUAGES
 
-    return build(app.app, sorted(app.site.by_slug), stage_bases(), LANGUAGES)
-
-
-def runtime_of(template: Path) -> str:
-    resources = json.loads(template.read_text(encoding="utf-8"))["Resources"]
-    return resources["APIHandler"]["Properties"]["Runtime"]
+    return build(app.app, sorted(app.site.by_slug), stage_bases(), LANGUAGES, routes)
 
 
 def add_to_zip(archive: Path, files: dict[str, bytes], *, bytecode: bool) -> int:
@@ -222,9 +229,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("out", type=Path, help="the folder `chalice package` wrote (deployment.zip, sam.json)")
     args = parser.parse_args(argv)
-    built = build_app_answers()
+    template = json.loads((args.out / "sam.json").read_text(encoding="utf-8"))
+    built = build_app_answers(page_routes(template))
     source = module_source(built)
-    runtime = runtime_of(args.out / "sam.json")
+    runtime = template["Resources"]["APIHandler"]["Properties"]["Runtime"]
     here = f"python{sys.version_info.major}.{sys.version_info.minor}"
     compiled = add_to_zip(args.out / "deployment.zip", {RESPONSES_MODULE: source.encode()}, bytecode=runtime == here)
     print(f"prebuilt {len(built.answers)} answers ({len(built.responses)} distinct responses, "
