@@ -196,8 +196,9 @@ def build_app_answers(routes: set[str] | None = None) -> Built:
 
 def add_to_zip(archive: Path, files: dict[str, bytes], *, bytecode: bool) -> int:
     """Rewrite `archive` with `files` added and, if asked, every module's bytecode; returns the modules compiled."""
-    with zipfile.ZipFile(archive) as old:
-        entries = [(info, old.read(info)) for info in old.infolist() if info.filename not in files]
+    with zipfile.ZipFile(archive) as old:  # without the build machine's own __pycache__ (Chalice copies it)
+        entries = [(info, old.read(info)) for info in old.infolist()
+                   if info.filename not in files and "__pycache__/" not in info.filename]
     template = next(info for info, _ in entries if info.filename == "app.py")
     added = dict(files)
     if bytecode:

@@ -802,7 +802,9 @@ def test_zip_holds_the_prebuilt_page_and_unchecked_bytecode_for_the_runtime(pack
     assert runtime == f"python{sys.version_info.major}.{sys.version_info.minor}", "bytecode needs the same Python"
     tag = f"cpython-{sys.version_info.major}{sys.version_info.minor}"
     with zipfile.ZipFile(package / "deployment.zip") as archive:
-        names = set(archive.namelist())
+        listed = archive.namelist()
+        names = set(listed)
+        assert len(names) == len(listed), "no file twice (the checkout's own __pycache__ is left out)"
         assert "chalicelib/web/_responses.py" in names
         for module in ("app", "chalicelib/web/prebuilt", "chalicelib/web/_responses", "chalicelib/web/negotiate",
                        "jinja2/environment", "yaml/__init__"):
