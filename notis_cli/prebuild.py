@@ -123,7 +123,10 @@ def build(app: Any, slugs: list[str], bases: tuple[str, ...], languages: tuple[s
                     if value is None and parameter:
                         unknown = [ask(resource, probe, lang, base) for probe in UNKNOWN]
                         if unknown[0] != unknown[1]:  # the answer names what was asked for: the API's 404
-                            built.no_incident[resource] = _no_incident_headers(resource, unknown)
+                            headers = _no_incident_headers(resource, unknown)
+                            if built.no_incident.setdefault(resource, headers) != headers:
+                                raise BuildError(f"{resource}: the unknown incident's 404 differs by language or "
+                                                 "stage prefix, which prebuilt.py does not rebuild")
                             continue
                         response = unknown[0]
                     else:
