@@ -752,6 +752,88 @@ def test_app_serves_pages_and_parses_templates_from_the_zip_alone(package: Path,
                       "compiled": 0}, "pages render from the precompiled templates: no compiling at cold start"
 
 
+PREBUILT_CHECK = textwrap.dedent(
+    """
+    import json, sys
+    sys.path.insert(0, ".")
+    from chalicelib.web import prebuilt
+    table = prebuilt.ANSWERS
+    assert table is not None, "no prebuilt table in the zip"
+
+    def event(resource, value, lang, base, method, headers):
+        path = resource.replace("{proxy+}", "a/b").replace("{slug}", value or "finns-inte")
+        params = {"slug": value or "finns-inte"} if "{slug}" in resource else None
+        return {"resource": resource, "path": path, "httpMethod": method, "headers": headers,
+                "multiValueHeaders": {k: [v] for k, v in headers.items()},
+                "queryStringParameters": {"lang": lang}, "multiValueQueryStringParameters": {"lang": [lang]},
+                "pathParameters": params, "stageVariables": None, "body": None, "isBase64Encoded": False,
+                "requestContext": {"resourcePath": resource, "httpMethod": method, "path": base + path,
+                                   "stage": "api", "requestId": "r", "identity": {"sourceIp": "192.0.2.1"}}}
+
+    events = []
+    for (resource, value, lang, base), (full, _, etag) in table.answers.items():
+        for method in ("GET", "HEAD"):
+            for headers in ({}, {"If-None-Match": etag}, {"Accept-Language": "en", "If-None-Match": "*"}):
+                events.append(event(resource, value, lang, base, method, headers))
+    events.append(event("/api/incidents/{slug}", "<finns inte>", "sv", "", "GET", {}))
+    served = [prebuilt.handler(json.loads(json.dumps(e)), None) for e in events]
+    heavy = sorted(m for m in ("app", "chalice", "jinja2", "yaml", "markdown_it", "boto3", "botocore")
+                   if m in sys.modules)
+    import app
+    mismatches = [e["path"] for e, got in zip(events, served)
+                  if json.dumps(got) != json.dumps(app.app(json.loads(json.dumps(e)), None))]
+    print(json.dumps({"events": len(events), "answers": len(table.answers), "heavy": heavy,
+                      "mismatches": mismatches, "statuses": sorted({r["statusCode"] for r in served})}))
+    """
+)
+
+
+def test_page_function_serves_the_prebuilt_answers_and_the_others_run_app_py(resources):
+    from notis_cli.prebuild import HANDLER
+
+    handlers = {name: res["Properties"]["Handler"]
+                for name, res in _of_type(resources, "AWS::Serverless::Function").items()}
+    assert handlers.pop("APIHandler") == HANDLER == "chalicelib.web.prebuilt.handler"
+    assert handlers and all(h.startswith("app.") for h in handlers.values()), handlers
+
+
+def test_zip_holds_the_prebuilt_page_and_unchecked_bytecode_for_the_runtime(package: Path, resources):
+    runtime = resources["APIHandler"]["Properties"]["Runtime"]
+    assert runtime == f"python{sys.version_info.major}.{sys.version_info.minor}", "bytecode needs the same Python"
+    tag = f"cpython-{sys.version_info.major}{sys.version_info.minor}"
+    with zipfile.ZipFile(package / "deployment.zip") as archive:
+        listed = archive.namelist()
+        names = set(listed)
+        assert len(names) == len(listed), "no file twice (the checkout's own __pycache__ is left out)"
+        assert "chalicelib/web/_responses.py" in names
+        for module in ("app", "chalicelib/web/prebuilt", "chalicelib/web/_responses", "chalicelib/web/negotiate",
+                       "jinja2/environment", "yaml/__init__"):
+            folder, _, name = module.rpartition("/")
+            pyc = f"{folder + '/' if folder else ''}__pycache__/{name}.{tag}.pyc"
+            assert pyc in names, pyc
+            flags = int.from_bytes(archive.read(pyc)[4:8], "little")
+            assert flags == 0b01, "hash-based and unchecked (PEP 552): used as is from a read-only folder"
+
+
+def test_zip_page_answers_every_request_as_its_live_app_does_without_importing_the_renderer(
+        package: Path, tmp_path: Path):
+    """Unpacked and run with no site-packages and no bytecode writing, as Lambda does: every prebuilt answer (GET,
+    HEAD, 304, other languages) is the zip's own live app's answer, and serving them imported neither Chalice nor
+    Jinja, Markdown, YAML or boto3. The table's source is overwritten first: its bytecode is what runs."""
+    with zipfile.ZipFile(package / "deployment.zip") as archive:
+        archive.extractall(tmp_path)
+    (tmp_path / "chalicelib" / "web" / "_responses.py").write_text("raise SystemExit('source read')\n")
+    result = subprocess.run(
+        [sys.executable, "-S", "-B", "-c", PREBUILT_CHECK], cwd=tmp_path, env={"PATH": os.environ.get("PATH", "")},
+        capture_output=True, text=True, check=False, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["heavy"] == [] and report["mismatches"] == []
+    assert report["events"] == 6 * report["answers"] + 1 and report["answers"] >= 4 * 18
+    assert report["statuses"] == [200, 204, 304, 404]
+
+
 def test_api_gateway_sends_every_unknown_path_to_the_app_for_its_404_page(resources):
     """`/{proxy+}` is greedy in API Gateway: /a/b/c reaches the app (its 404 page), not API Gateway's 403."""
     (api,) = _of_type(resources, "AWS::Serverless::Api").values()
