@@ -50,9 +50,10 @@ class Importer:
 
     def upload(self, upload: Upload) -> dict[str, Any]:
         campaign_id = upload.campaign_id
+        created_at = self._now()
         created = self.store.create(campaign_id, {
             "bucket": upload.bucket, "key": upload.key, "version": upload.version, "etag": upload.etag,
-            "size": upload.size, "created_at": self._now(),
+            "size": upload.size, "created_at": created_at,
         })
         if not created:
             existing = self.store.get(campaign_id) or {}
@@ -60,12 +61,33 @@ class Importer:
             if state == FAILED:  # e.g. the incident was not deployed yet: the same file uploaded again imports
                 if not self._restart(campaign_id, existing):
                     return self.store.get(campaign_id) or {}
+                self._audit_upload(campaign_id, upload, self._now(), once=False)  # a new upload of the same file
             elif state != IMPORTING:
                 log.info("upload already imported", extra={"campaign": campaign_id, "state": state})
                 return existing
             else:
                 log.warning("resuming an interrupted import", extra={"campaign": campaign_id})
+                self._audit_upload(campaign_id, upload, str(existing.get("created_at") or created_at), once=True)
+        else:
+            self._audit_upload(campaign_id, upload, created_at, once=True)
         return self._import(campaign_id, upload)
+
+    def _audit_upload(self, campaign_id: str, upload: Upload, at: str, *, once: bool) -> None:
+        """The audit record of an upload: who (the S3 event's principal), when, how big, for which incident and
+        audience (when the key names them plainly); `once` keeps a redelivered notification to one record."""
+        from chalicelib import audit
+
+        details: dict[str, audit.Detail] = {"bytes": upload.size}
+        try:
+            slug, audience = parse_key(upload.key)
+        except BadKey:
+            slug = audience = ""
+        details |= {name: value for name, value in (("incident", slug), ("audience", audience))
+                    if value and audit.SAFE_NAME.match(value)}
+        audit.record(self.store.client, self.settings.table, action=audit.UPLOAD, campaign=campaign_id,
+                     by=upload.principal or "unknown (the S3 event names no principal)",
+                     at=datetime.fromisoformat(at), keep=audit.keep_days(self.incidents.get(slug)),
+                     details=details, once="upload" if once else None)
 
     def retry(self, campaign_id: str) -> dict[str, Any]:
         """`notis retry`: import a failed campaign's file again from scratch; any other state: nothing."""

@@ -19,6 +19,7 @@ class Upload:
     version: str = ""
     etag: str = ""
     size: int = 0
+    principal: str = ""  # who uploaded it: the S3 event's userIdentity.principalId, for the audit trail
 
     @property
     def campaign_id(self) -> str:
@@ -161,4 +162,5 @@ def _upload(record: Any) -> Upload | None:
         version=str(obj.get("versionId") or ""),
         etag=str(obj.get("eTag") or ""),
         size=int(obj.get("size") or 0),
+        principal=str((record.get("userIdentity") or {}).get("principalId") or "")[:512],
     )

@@ -67,6 +67,29 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def audit(settings: Any, campaign: dict[str, Any], action: str, by: str, details: dict[str, Any] | None = None,
+          ) -> None:
+    """Add the staff action to the audit trail (`notis audit`): who (`by`, the caller's ARN), when, what.
+
+    Raises when the record cannot be written (e.g. the role lacks the grant): callers record before they ask
+    for the action, so nothing is asked for that the trail does not show.
+    """
+    from datetime import UTC, datetime
+
+    from chalicelib import audit as trail
+    from chalicelib import aws
+
+    incident = None
+    try:  # the retention period of the campaign's incident, from the content this tool carries
+        from chalicelib.content.published import published_incidents
+
+        incident = published_incidents().get(str(campaign.get("incident") or ""))
+    except Exception:  # content that cannot be read here: the default retention applies
+        incident = None
+    trail.record(aws.client("dynamodb"), settings.table, action=action, campaign=str(campaign["campaign"]),
+                 by=by, at=datetime.now(UTC), keep=trail.keep_days(incident), details=details)
+
+
 def campaign_arguments(sub: Any, name: str, help: str, run: Any) -> None:
     """`notis NAME CAMPAIGN [--yes]`: the shape of every command that asks the importer to act on a campaign."""
     p = sub.add_parser(name, help=help)

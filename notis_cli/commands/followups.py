@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from notis_cli.commands._common import describe_target, local_warning
+from notis_cli.commands._common import audit, describe_target, local_warning, whoami
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -166,6 +166,8 @@ def _run_one(ident: str, args: argparse.Namespace) -> int:
         return 1
     from chalicelib import aws
 
+    audit(settings, campaign, "followup-run", whoami(), {
+        "marker": item.marker, "send_id": item.send_id, "status_before": item.status, "here": bool(args.here)})
     if args.here:
         from chalicelib.followups.starter import Starter
 

@@ -20,7 +20,7 @@ import time
 from typing import Any
 
 from chalicelib.followups.redrive import MAX_ROUNDS, WAIT_SECONDS, move_campaign
-from notis_cli.commands._common import describe_target, queue_url
+from notis_cli.commands._common import audit, describe_target, queue_url, whoami
 
 __all__ = ["MAX_ROUNDS", "WAIT_SECONDS", "depth", "redrive", "register", "request", "run"]
 
@@ -78,6 +78,13 @@ def run(args: argparse.Namespace) -> int:
     describe_target()
     sqs = aws.client("sqs")
     if args.campaign:
+        from chalicelib.campaigns.store import CampaignStore
+
+        campaign = CampaignStore(aws.client("dynamodb"), settings.table).get(args.campaign)
+        if campaign is None:
+            print(f"no campaign {args.campaign}", file=sys.stderr)
+            return 1
+        audit(settings, campaign, "redrive", whoami())
         if not request(aws.client("dynamodb"), settings.table, args.campaign):
             print(f"no campaign {args.campaign}", file=sys.stderr)
             return 1
