@@ -1,17 +1,25 @@
-"""The audit trail: one append-only record per staff action that changes what is sent (docs/internals.md).
+"""The audit trail: one append-only record per action that changes what is sent (docs/internals.md).
 
-Item: pk `audit#<campaign-id>`, sk `<ISO time>#<16 hex>` (time first, so a Query lists a campaign's actions in
-order; the random part keeps two actions in the same microsecond apart), action, campaign, by (who: the AWS
-principal from the S3 event, the caller's ARN from STS for the CLI, the function's name for a scheduled run), at,
-details (counts and fixed names only), expires_at (the incident's retention, counted from the action).
+Item: pk `audit#<campaign-id>`, sk `<ISO time>#<suffix>` (time first, so a Query lists a campaign's actions in
+order), action, campaign, by, at, details (counts and fixed names only), expires_at (the incident's retention,
+counted from the action).
 
-Written only by PutItem with `attribute_not_exists(pk)`: a record is added, never replaced by this code. The
-roles may PutItem under `audit#*` and may not UpdateItem, DeleteItem or BatchWriteItem there (an explicit Deny in
-.chalice/resources.json); IAM cannot require the condition on a PutItem, which is why docs/deploy.md asks for
-CloudTrail data events on the table (see "The audit trail" there).
+Who writes, and who "by" is: only the functions. The importer records an upload with the S3 event's
+`userIdentity.principalId`, and each staff request (approve, retry, resume, redrive, follow-up run: `notis` puts
+them on the import queue) with the SQS message's `SenderId`, which SQS sets from the caller's credentials (SQS API
+Reference, ReceiveMessage); the suffix is the SQS message id and the time its SentTimestamp, so a redelivered
+message stays one record. The tick records what it does (follow-ups and update notices started, messages
+redriven, purges) under its function name, with 16 random hex digits as the suffix.
+
+Written only by PutItem with `attribute_not_exists(pk)`: a record is added, never replaced by this code. The staff
+policy cannot write, change or delete `audit#*` items at all; the function roles are denied UpdateItem,
+DeleteItem and BatchWriteItem there, and the sender and the SES-events function PutItem too (.chalice/resources.json;
+tests/test_iam_matches_code.py evaluates it). IAM cannot require the condition on a PutItem, so the importer and
+the tick could in principle replace a record: only their code (deployed by CloudFormation, reviewed) does, and
+point-in-time recovery and CloudTrail data events are the backstop (docs/deploy.md, "The audit trail").
 
 No personal data: `details` accept numbers, booleans and short names made of `A-Za-z0-9._-` only (an incident,
-an audience, a marker or send id, a state), so an address, a name or a file name cannot get in by mistake.
+an audience, a marker, a state), so an address, a name or a file name cannot get in by mistake.
 """
 
 from __future__ import annotations

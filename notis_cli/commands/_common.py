@@ -67,27 +67,13 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def audit(settings: Any, campaign: dict[str, Any], action: str, by: str, details: dict[str, Any] | None = None,
-          ) -> None:
-    """Add the staff action to the audit trail (`notis audit`): who (`by`, the caller's ARN), when, what.
-
-    Raises when the record cannot be written (e.g. the role lacks the grant): callers record before they ask
-    for the action, so nothing is asked for that the trail does not show.
-    """
-    from datetime import UTC, datetime
-
-    from chalicelib import audit as trail
+def ask_importer(settings: Any, request: dict[str, str]) -> None:
+    """Put a staff request on the import queue (staff write only there, never to the send queue). The importer
+    acts on it and records it in the audit trail, with the SQS SenderId as who: staff cannot write the trail."""
     from chalicelib import aws
 
-    incident = None
-    try:  # the retention period of the campaign's incident, from the content this tool carries
-        from chalicelib.content.published import published_incidents
-
-        incident = published_incidents().get(str(campaign.get("incident") or ""))
-    except Exception:  # content that cannot be read here: the default retention applies
-        incident = None
-    trail.record(aws.client("dynamodb"), settings.table, action=action, campaign=str(campaign["campaign"]),
-                 by=by, at=datetime.now(UTC), keep=trail.keep_days(incident), details=details)
+    sqs = aws.client("sqs")
+    sqs.send_message(QueueUrl=queue_url(sqs, settings.import_queue), MessageBody=json.dumps(request))
 
 
 def campaign_arguments(sub: Any, name: str, help: str, run: Any) -> None:
@@ -124,12 +110,8 @@ class CampaignRequest:
         return cls(campaign_id, record, store, settings)
 
     def send(self, action: str) -> None:
-        """Ask the importer (staff write only to the import queue, never to the send queue)."""
-        from chalicelib import aws
-
-        sqs = aws.client("sqs")
-        sqs.send_message(QueueUrl=queue_url(sqs, self.settings.import_queue),
-                         MessageBody=json.dumps({"notis": action, "campaign": self.campaign_id}))
+        """Ask the importer, which acts and adds the request to the audit trail."""
+        ask_importer(self.settings, {"notis": action, "campaign": self.campaign_id})
 
 
 def confirmed(args: argparse.Namespace, question: str, refused: str) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from notis_cli.commands._common import CampaignRequest, audit, campaign_arguments, confirmed, now_iso, whoami
+from notis_cli.commands._common import CampaignRequest, campaign_arguments, confirmed, now_iso, whoami
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,9 +34,6 @@ def run(args: argparse.Namespace) -> int:
     if not store.record_staff_action(args.campaign, "approve", by, at, values=values, expect_state=state):
         print("notis: the campaign changed meanwhile; check notis status", file=sys.stderr)
         return 1
-    audit(request.settings, campaign, "approve", by, {
-        "deliverable": int(counts.get("deliverable", 0)), "rejected": int(counts.get("rejected", 0)),
-        "rows": int(counts.get("rows", 0)), "letters": int(counts.get("letters", 0))})
     request.send("approve")
     print(f"approved: {args.campaign} will be queued for sending; follow it with: notis status {args.campaign}")
     return 0

@@ -20,7 +20,7 @@ import time
 from typing import Any
 
 from chalicelib.followups.redrive import MAX_ROUNDS, WAIT_SECONDS, move_campaign
-from notis_cli.commands._common import audit, describe_target, queue_url, whoami
+from notis_cli.commands._common import ask_importer, describe_target, queue_url
 
 __all__ = ["MAX_ROUNDS", "WAIT_SECONDS", "depth", "redrive", "register", "request", "run"]
 
@@ -79,12 +79,13 @@ def run(args: argparse.Namespace) -> int:
     sqs = aws.client("sqs")
     if args.campaign:
         from chalicelib.campaigns.store import CampaignStore
+        from chalicelib.campaigns.uploads import CAMPAIGN_ID
 
-        campaign = CampaignStore(aws.client("dynamodb"), settings.table).get(args.campaign)
-        if campaign is None:
+        if not CAMPAIGN_ID.match(args.campaign) or CampaignStore(aws.client("dynamodb"), settings.table).get(
+                args.campaign) is None:
             print(f"no campaign {args.campaign}", file=sys.stderr)
             return 1
-        audit(settings, campaign, "redrive", whoami())
+        ask_importer(settings, {"notis": "redrive", "campaign": args.campaign})  # for the audit trail
         if not request(aws.client("dynamodb"), settings.table, args.campaign):
             print(f"no campaign {args.campaign}", file=sys.stderr)
             return 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from notis_cli.commands._common import CampaignRequest, audit, campaign_arguments, confirmed, now_iso, whoami
+from notis_cli.commands._common import CampaignRequest, campaign_arguments, confirmed, now_iso, whoami
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,9 +33,7 @@ def run(args: argparse.Namespace) -> int:
     print("Everyone not yet mailed will be queued again (nobody already mailed gets it twice).")
     if not confirmed(args, "Resume sending now?", "not resumed"):
         return 1
-    by = whoami()
-    request.store.record_staff_action(args.campaign, "resume", by, now_iso())  # who asked, for the evidence
-    audit(request.settings, campaign, "resume", by, {"state": str(state or "")})
+    request.store.record_staff_action(args.campaign, "resume", whoami(), now_iso())  # who asked, for the evidence
     request.send("resume")
     print(f"resume requested: {args.campaign} will be queued again; follow it with: notis status {args.campaign}")
     return 0

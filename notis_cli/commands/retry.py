@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from notis_cli.commands._common import CampaignRequest, audit, campaign_arguments, confirmed, now_iso, whoami
+from notis_cli.commands._common import CampaignRequest, campaign_arguments, confirmed, now_iso, whoami
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,17 +30,8 @@ def run(args: argparse.Namespace) -> int:
           f"failed: {campaign.get('error', 'no reason recorded')}")
     if not confirmed(args, "Import the file again now?", "not retried"):
         return 1
-    by = whoami()
-    request.store.record_staff_action(args.campaign, "retry", by, now_iso())  # who asked, for the evidence
-    audit(request.settings, campaign, "retry", by, {"previous_error": _plain(campaign.get("error_code"))})
+    request.store.record_staff_action(args.campaign, "retry", whoami(), now_iso())  # who asked, for the evidence
     request.send("retry")
     print(f"retry requested: {args.campaign} will be imported again; follow it with: notis status {args.campaign}")
     return 0
 
-
-def _plain(code: object) -> str:
-    """The failed import's error code (a class name such as UnusableFile), or "" when it is anything else."""
-    from chalicelib.audit import SAFE_NAME
-
-    text = str(code or "")
-    return text if SAFE_NAME.match(text) else ""
