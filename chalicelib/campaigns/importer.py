@@ -66,30 +66,34 @@ class Importer:
             return self.retry(item.campaign_id)
         if isinstance(item, Resume):
             return self.resume(item.campaign_id)
-        return self.upload(item)
+        return self.upload(item, message_id=message_id, sent_at=sent_at)
 
-    def upload(self, upload: Upload) -> dict[str, Any]:
+    def upload(self, upload: Upload, *, message_id: str = "", sent_at: datetime | None = None) -> dict[str, Any]:
         campaign_id = upload.campaign_id
         created_at = self._now()
         created = self.store.create(campaign_id, {
             "bucket": upload.bucket, "key": upload.key, "version": upload.version, "etag": upload.etag,
             "size": upload.size, "created_at": created_at,
         })
+        # One audit record per notification, however often it is delivered: keyed by the SQS message (its id
+        # and SentTimestamp stay the same on a redelivery), else by the campaign's creation time.
+        delivered = (sent_at.isoformat(), f"upload-{message_id}") if sent_at and message_id else None
         if not created:
             existing = self.store.get(campaign_id) or {}
             state = existing.get("state")
             if state == FAILED:  # e.g. the incident was not deployed yet: the same file uploaded again imports
                 if not self._restart(campaign_id, existing):
                     return self.store.get(campaign_id) or {}
-                self._audit_upload(campaign_id, upload, self._now(), once=False)  # a new upload of the same file
+                self._audit_upload(campaign_id, upload, *(delivered or (self._now(), None)))
             elif state != IMPORTING:
                 log.info("upload already imported", extra={"campaign": campaign_id, "state": state})
                 return existing
             else:
                 log.warning("resuming an interrupted import", extra={"campaign": campaign_id})
-                self._audit_upload(campaign_id, upload, str(existing.get("created_at") or created_at), once=True)
+                self._audit_upload(campaign_id, upload,
+                                   *(delivered or (str(existing.get("created_at") or created_at), "upload")))
         else:
-            self._audit_upload(campaign_id, upload, created_at, once=True)
+            self._audit_upload(campaign_id, upload, *(delivered or (created_at, "upload")))
         return self._import(campaign_id, upload)
 
     def _audit_request(self, item: Approval | Retry | Resume | Redrive | FollowupRun, campaign: dict[str, Any],
@@ -114,7 +118,7 @@ class Importer:
                      keep=audit.keep_days(self.incidents.get(str(campaign.get("incident") or ""))), details=details,
                      once=once)
 
-    def _audit_upload(self, campaign_id: str, upload: Upload, at: str, *, once: bool) -> None:
+    def _audit_upload(self, campaign_id: str, upload: Upload, at: str, once: str | None) -> None:
         """The audit record of an upload: who (the S3 event's principal), when, how big, for which incident and
         audience (when the key names them plainly); `once` keeps a redelivered notification to one record."""
         from chalicelib import audit
@@ -129,7 +133,7 @@ class Importer:
         audit.record(self.store.client, self.settings.table, action=audit.UPLOAD, campaign=campaign_id,
                      by=upload.principal or "unknown (the S3 event names no principal)",
                      at=datetime.fromisoformat(at), keep=audit.keep_days(self.incidents.get(slug)),
-                     details=details, once="upload" if once else None)
+                     details=details, once=once if once and audit.SAFE_NAME.match(once) else None)
 
     def retry(self, campaign_id: str) -> dict[str, Any]:
         """`notis retry`: import a failed campaign's file again from scratch; any other state: nothing."""
