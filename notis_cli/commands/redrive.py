@@ -1,7 +1,8 @@
 """`notis redrive CAMPAIGN`: ask for one campaign's failed send messages to go back to the send queue.
 
 Staff may not write to the send queue (whatever is there is mailed as it is), so this command only records the
-request on the campaign record (`redrive_requested`, an update staff may make on campaign records); the tick,
+request on the campaign record (`redrive_requested`, an update staff may make on campaign records) and puts it on
+the import queue for the audit trail (the importer records who asked, by the message's SQS SenderId); the tick,
 within five minutes, moves that campaign's messages from the send DLQ back, bodies unchanged, and drops the
 request (chalicelib/followups/redrive.py). SQS's `StartMessageMoveTask` would not help: it needs
 `sqs:SendMessage` on the destination from the caller, and cannot pick one campaign's messages.
