@@ -205,3 +205,28 @@ def test_piped_into_head_notis_audit_stops_quietly(aws, trail, monkeypatch, caps
     monkeypatch.setattr("sys.stdout", Head())
     assert main(["audit"]) == 141
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_the_two_audit_only_requests_are_read_exactly():
+    from chalicelib.campaigns.uploads import FollowupRun, Redrive, parse_message
+
+    cid = "c" + "a" * 20
+    assert parse_message(json.dumps({"notis": "redrive", "campaign": cid})) == [Redrive(cid)]
+    assert parse_message(json.dumps({"notis": "followup-run", "campaign": cid, "marker": "u-ny-info"})) == [
+        FollowupRun(cid, "u-ny-info")]
+    for bad in ({"notis": "followup-run", "campaign": cid}, {"notis": "followup-run", "campaign": cid,
+                                                             "marker": "x-1"},
+                {"notis": "followup-run", "campaign": cid, "marker": "f-a", "by": "someone"},
+                {"notis": "redrive", "campaign": cid, "marker": "f-a"}, {"notis": "redrive", "campaign": "c1"}):
+        assert parse_message(json.dumps(bad)) == [], bad
+
+
+@given(st.dictionaries(st.sampled_from(["notis", "campaign", "marker", "by"]),
+                       st.one_of(st.text(max_size=30), st.integers(), st.none()), max_size=4))
+def test_any_other_request_is_ignored_and_never_raises(doc):
+    from chalicelib.campaigns.uploads import CAMPAIGN_ID, MARKER, parse_message
+
+    found = parse_message(json.dumps(doc))
+    for item in found:  # whatever is read back is well formed
+        assert CAMPAIGN_ID.match(item.campaign_id)
+        assert not hasattr(item, "marker") or MARKER.match(item.marker)

@@ -34,4 +34,3 @@ def run(args: argparse.Namespace) -> int:
     request.send("retry")
     print(f"retry requested: {args.campaign} will be imported again; follow it with: notis status {args.campaign}")
     return 0
-
