@@ -118,9 +118,31 @@ def _role_actions(resources: dict[str, Any], role: str) -> set[str]:
     actions: set[str] = set()
     for policy in resources[role]["Properties"]["Policies"]:
         for statement in policy["PolicyDocument"]["Statement"]:
+            if statement == _audit_deny(statement.get("Action")):
+                continue  # the one Deny: audit records are append-only (tests/test_iam_matches_code.py)
             assert statement["Effect"] == "Allow"
             actions |= set(_listify(statement["Action"]))
     return actions
+
+
+def _audit_deny(actions: object) -> dict[str, Any]:
+    return {"Sid": "AuditRecordsAreAppendOnly", "Effect": "Deny", "Action": actions,
+            "Resource": {"Fn::GetAtt": ["Table", "Arn"]},
+            "Condition": {"ForAnyValue:StringLike": {"dynamodb:LeadingKeys": ["audit#*"]}}}
+
+
+def test_every_role_that_writes_the_table_is_denied_changing_audit_records(resources):
+    change = {"dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
+    expected = {"ImportRecipientsRole": change, "TickRole": change,  # they add audit records (conditional puts)
+                "SendNotificationsRole": change | {"dynamodb:PutItem"}, "SesEventsRole": change | {"dynamodb:PutItem"},
+                "StaffPolicy": change | {"dynamodb:PutItem"}}  # staff reach the trail only through the importer
+    for owner, actions in expected.items():
+        props = resources[owner]["Properties"]
+        statements = [s for p in props.get("Policies", [{"PolicyDocument": props.get("PolicyDocument")}])
+                      for s in p["PolicyDocument"]["Statement"]]
+        denies = [s for s in statements if s["Effect"] == "Deny" and "Condition" in s]
+        assert len(denies) == 1 and denies[0] == _audit_deny(denies[0]["Action"]), owner
+        assert set(denies[0]["Action"]) == actions, owner
 
 
 def _arn_ref(value: Any) -> str:
@@ -594,6 +616,7 @@ def test_staff_policy_is_an_output_and_grants_only_the_staff_tasks(template, res
     assert by_sid["UploadRecipientLists"]["Resource"]["Fn::Sub"].endswith("/uploads/*")
     assert by_sid["ReadReports"]["Action"] == ["s3:GetObject"]
     assert by_sid["ReadReports"]["Resource"]["Fn::Sub"].endswith("/reports/*")
+    statements = [s for s in statements if s["Effect"] == "Allow"]  # the audit Deny: see the test above
     actions = {a for s in statements for a in _listify(s["Action"])}
     assert {"dynamodb:GetItem", "dynamodb:Query", "kms:GenerateDataKey", "sqs:StartMessageMoveTask"} <= actions
     # staff never write to the send queue (a message there is mailed as it is): they feed the import queue only
