@@ -167,9 +167,11 @@ class Ledger:
             self.client.update_item(
                 TableName=self.table,
                 Key=_key(send_id, key),
-                UpdateExpression="SET lease_until = :zero" + (" REMOVE reference" if forget_reference else ""),
+                UpdateExpression="SET lease_until = :zero" + (" REMOVE #r" if forget_reference else ""),
                 ConditionExpression="#s = :claimed AND #o = :owner",
-                ExpressionAttributeNames={"#s": "state", "#o": "owner"},
+                # `reference` is a DynamoDB reserved word; a name the expressions do not use is refused.
+                ExpressionAttributeNames={"#s": "state", "#o": "owner"}
+                | ({"#r": "reference"} if forget_reference else {}),
                 ExpressionAttributeValues={":zero": {"N": "0"}, ":claimed": {"S": CLAIMED}, ":owner": {"S": owner}},
             )
         except self.client.exceptions.ConditionalCheckFailedException:

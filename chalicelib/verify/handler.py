@@ -40,7 +40,7 @@ def handle_verify(
     now: Callable[[], float] = time.time,
     clock: Callable[[], float] = time.perf_counter,
     sleep: Callable[[float], None] = time.sleep,
-    floor: float = FLOOR_SECONDS,
+    floor: float | None = None,
     count: Callable[[bool], None] | None = None,
 ) -> dict[str, Any]:
     """One request: the form, or the answer for a typed code (page or JSON). `book` is a CodeBook."""
@@ -63,7 +63,7 @@ def handle_verify(
         body, content_type = json.dumps(result.as_json(), ensure_ascii=False), "application/json; charset=utf-8"
     else:
         body, content_type = render_page(site, lang, base, typed=str(typed)[:MAX_TYPED], result=result), None
-    _pad(started, floor, clock, sleep)
+    _pad(started, FLOOR_SECONDS if floor is None else floor, clock, sleep)
     return _response(event, site, 200, body, lang, content_type=content_type, api=api)
 
 
