@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -269,3 +270,49 @@ def test_page_and_emails_say_how_to_check_without_a_link_carrying_a_code(aws):
     text, html = _part(message, "plain"), _part(message, "html")
     assert "Gå till https://incident.korkortsportalen.example/verify och skriv in" in " ".join(text.split())
     assert not re.search(r"verify[^\s\"<]*[?/][^\s\"<]*" + "|".join(CODE_RE.findall(text)), text + html)
+
+
+VOID = {"meta", "link", "input", "br", "img", "hr", "source", "wbr"}
+
+
+class Checked(HTMLParser):
+    """Well-formed HTML as a validator sees it here: every element closed in order, ids unique, and each label,
+    aria-describedby and in-page link pointing at an element that exists."""
+
+    def __init__(self):
+        super().__init__()
+        self.open: list[str] = []
+        self.ids: list[str] = []
+        self.refs: list[str] = []
+        self.problems: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        found = dict(attrs)
+        if tag not in VOID:
+            self.open.append(tag)
+        if "id" in found:
+            self.ids.append(found["id"])
+        self.refs += [v for k, v in found.items() if k in ("for", "aria-describedby", "aria-labelledby")]
+        if tag == "a" and (found.get("href") or "").startswith("#"):
+            self.refs.append(found["href"][1:])
+
+    def handle_endtag(self, tag):
+        if not self.open or self.open.pop() != tag:
+            self.problems.append(f"</{tag}> closes nothing open")
+
+    def verdict(self) -> list[str]:
+        dupes = {i for i in self.ids if self.ids.count(i) > 1}
+        return self.problems + [f"unclosed {self.open}"] * bool(self.open) + [f"duplicate ids {dupes}"] * bool(
+            dupes) + [f"points at no element: {r}" for r in self.refs if r not in self.ids]
+
+
+@pytest.mark.parametrize("query", ["", "?code=K7QX-2M9D-PA4T", "?code=%3Cb%3E", "?lang=en&code=x"])
+def test_verify_pages_are_well_formed_html(aws, query):
+    CodeBook(aws_clients.client("dynamodb"), aws["settings"].table).record(
+        "K7QX-2M9D-PA4T", send_id=NOTICE, campaign="c1", key="ab" * 16, now=time.time(), expires_at=4_000_000_000)
+    body = _get(f"/verify{query}").body.decode()
+    assert body.startswith("<!doctype html>")
+    checked = Checked()
+    checked.feed(body)
+    checked.close()
+    assert checked.verdict() == []

@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import importlib.abc
 import importlib.util
+import os
 import secrets
 import sys
 import threading
@@ -85,6 +86,15 @@ class ClientBuckets:
         self._buckets: dict[bytes, tuple[float, float]] = {}
         self._lock = threading.Lock()
 
+    @classmethod
+    def from_env(cls) -> ClientBuckets:
+        """NOTIS_VERIFY_LIMIT="<per second>/<burst>" (default 1/10: a person typing codes never meets it)."""
+        rate, _, burst = os.environ.get("NOTIS_VERIFY_LIMIT", "1/10").partition("/")
+        try:
+            return cls(float(rate), int(burst))
+        except ValueError:
+            raise SystemExit(f"NOTIS_VERIFY_LIMIT must be like 1/10 (per second/burst), got {rate}/{burst}") from None
+
     def take(self, client: str) -> bool:
         """True when this client may have one more answer now."""
         who = hmac.new(self._salt, client.encode(), hashlib.sha256).digest()[:16]
@@ -106,7 +116,7 @@ class ClientBuckets:
 
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
 _functions: dict[str, tuple[Handler, Handler | None]] = {}
-_limit = ClientBuckets()
+_limit = ClientBuckets.from_env()
 _client = threading.local()  # the address of the request this server thread is answering (local server only)
 
 

@@ -62,7 +62,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "verify_title": "Kommer meddelandet från oss?",
         "verify_intro": (
             "Varje e-brev vi skickar om en personuppgiftsincident har en referenskod längst ner, till exempel "
-            "K7QX-2M9D-PA4T. Skriv in koden här så ser du om vi har skickat meddelandet."
+            "ABCD-2345-EFGH. Skriv in koden här så ser du om vi har skickat meddelandet."
         ),
         "verify_label": "Referenskod",
         "verify_hint": "12 tecken, bokstäver och siffror. Stora eller små bokstäver och mellanslag spelar ingen roll.",
@@ -153,7 +153,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "verify_title": "Is this message really from us?",
         "verify_intro": (
             "Every e-mail we send about a personal data breach has a reference code at the bottom, for example "
-            "K7QX-2M9D-PA4T. Type the code here to see whether we sent the message."
+            "ABCD-2345-EFGH. Type the code here to see whether we sent the message."
         ),
         "verify_label": "Reference code",
         "verify_hint": "12 characters, letters and digits. Capitals, small letters and spaces make no difference.",
