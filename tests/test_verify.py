@@ -215,7 +215,7 @@ def test_any_typed_text_gets_an_answer_and_costs_one_lookup(typed: str):
     assert out["statusCode"] == 200 and answer["genuine"] is False and len(book.reads) == 1 and counted == [True]
     page = verify_handler.handle_verify(_event("/verify", query={"code": typed}), site=notis_app.site, book=book,
                                         floor=0.0, count=counted.append)
-    assert page["statusCode"] == 200 and len(book.reads) == 2
+    assert page["statusCode"] == 200 and len(book.reads) == (2 if typed.strip() else 1)  # blank: the form again
 
 
 def test_every_answer_is_padded_to_the_floor(monkeypatch):
@@ -242,6 +242,8 @@ def test_the_form_works_without_a_code_and_says_how_in_both_languages():
     assert "form-action 'self'" in sv.headers["Content-Security-Policy"]
     en = _get("/verify", {"Accept-Language": "en"}).body.decode()
     assert "Is this message really from us?" in en
+    empty = _get("/verify?code=+").body.decode()  # an empty submit: the form again, no verdict
+    assert 'name="code"' in empty and 'class="answer' not in empty
 
 
 def test_the_local_server_limits_each_client_without_keeping_its_address(monkeypatch):

@@ -52,8 +52,8 @@ def handle_verify(
     lang = choose_language(query.get("lang"), headers.get("accept-language"))
     base = base_path(str(context.get("path", "")), str(event.get("path", "")), headers)
     api = route == API_ROUTE
-    typed = (event.get("pathParameters") or {}).get("code") if api else query.get("code")
-    if typed is None:
+    typed = str((event.get("pathParameters") or {}).get("code") or "") if api else query.get("code")
+    if not api and (typed is None or not typed.strip()):  # the form (also after an empty submit): no lookup
         return _response(event, site, 200, render_page(site, lang, base, typed="", result=None), lang)
     code = normalise_reference(str(typed)[:MAX_TYPED])
     record = book.read(code, now=now())
