@@ -318,3 +318,21 @@ def test_verify_pages_are_well_formed_html(aws, query):
     checked.feed(body)
     checked.close()
     assert checked.verdict() == []
+
+
+class BrokenBook:
+    def read(self, code: str | None, *, now: float) -> None:
+        raise ClientError({"Error": {"Code": "InternalServerError", "Message": "down"}}, "GetItem")
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_when_the_records_cannot_be_read_the_reader_is_told_to_try_later_not_that_it_is_fake(lang, caplog):
+    page = verify_handler.handle_verify(_event("/verify", query={"code": "K7QX-2M9D-PA4T", "lang": lang}),
+                                        site=notis_app.site, book=BrokenBook(), floor=0.0)
+    assert page["statusCode"] == 503 and page["headers"]["Cache-Control"] == "no-store"
+    assert verify_handler.STRINGS[lang]["verify_down_title"] in page["body"]
+    assert verify_handler.STRINGS[lang]["verify_no"] not in page["body"]
+    api = verify_handler.handle_verify(_event("/api/verify/x", code="K7QX-2M9D-PA4T"), site=notis_app.site,
+                                       book=BrokenBook(), floor=0.0)
+    assert api["statusCode"] == 503 and json.loads(api["body"])["error"]["code"] == "unavailable"
+    assert "K7QX" not in caplog.text

@@ -12,6 +12,7 @@ address that asked; answers are `no-store`, so no cache keeps them either.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -22,6 +23,7 @@ from chalicelib.web.http import PERMISSIONS_POLICY, base_path
 from chalicelib.web.negotiate import choose_language
 from chalicelib.web.strings import STRINGS, format_date
 
+log = logging.getLogger("notis.verify")  # never the code, never the address: only what went wrong
 METRICS_NAMESPACE = "Notis"
 POWERTOOLS_SERVICE = "notis-verify"  # the VerifyMissSpikeAlarm in .chalice/resources.json reads this dimension
 MISS_METRIC = "VerifyMiss"
@@ -45,18 +47,18 @@ def handle_verify(
 ) -> dict[str, Any]:
     """One request: the form, or the answer for a typed code (page or JSON). `book` is a CodeBook."""
     started = clock()
-    context = event.get("requestContext") or {}
-    route = event.get("resource") or context.get("resourcePath") or PAGE_ROUTE
-    query = _query(event)
-    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
-    lang = choose_language(query.get("lang"), headers.get("accept-language"))
-    base = base_path(str(context.get("path", "")), str(event.get("path", "")), headers)
+    query, lang, base = _basics(event)
+    route = event.get("resource") or (event.get("requestContext") or {}).get("resourcePath") or PAGE_ROUTE
     api = route == API_ROUTE
     typed = str((event.get("pathParameters") or {}).get("code") or "") if api else query.get("code")
     if not api and (typed is None or not typed.strip()):  # the form (also after an empty submit): no lookup
         return _response(event, site, 200, render_page(site, lang, base, typed="", result=None), lang)
     code = normalise_reference(str(typed)[:MAX_TYPED])
-    record = book.read(code, now=now())
+    try:
+        record = book.read(code, now=now())
+    except Exception as exc:  # DynamoDB throttled or down: say so plainly, never "not from us"
+        log.error("code lookup failed", extra={"error": type(exc).__name__})
+        return _unavailable(event, site, lang, base, api=api)
     result = answer(code, record, {i.slug: i.title.in_lang(lang) for i in site.incidents})
     (count or count_miss)(not result.genuine)
     if api:
@@ -69,15 +71,35 @@ def handle_verify(
 
 def too_many(event: dict[str, Any], site: Any) -> dict[str, Any]:
     """429 for a client over its limit (the local server's; API Gateway answers its own 429 in AWS)."""
-    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
-    lang = choose_language(_query(event).get("lang"), headers.get("accept-language"))
-    base = base_path(str((event.get("requestContext") or {}).get("path", "")), str(event.get("path", "")), headers)
-    response = _response(event, site, 429, render_page(site, lang, base, typed="", result=None, busy=True), lang)
+    _, lang, base = _basics(event)
+    response = _response(event, site, 429, render_page(site, lang, base, typed="", result=None, busy="busy"), lang)
     response["headers"]["Retry-After"] = "10"
     return response
 
 
-def render_page(site: Any, lang: str, base: str, *, typed: str, result: Answer | None, busy: bool = False) -> str:
+def _unavailable(event: dict[str, Any], site: Any, lang: str, base: str, *, api: bool) -> dict[str, Any]:
+    """503 when the records cannot be read: the reader is told to try later, and how to be careful meanwhile."""
+    if api:
+        body = json.dumps({"error": {"code": "unavailable", "message": STRINGS[lang]["verify_down_text"]}},
+                          ensure_ascii=False)
+        response = _response(event, site, 503, body, lang, content_type="application/json; charset=utf-8", api=True)
+    else:
+        response = _response(event, site, 503, render_page(site, lang, base, typed="", result=None, busy="down"),
+                             lang)
+    response["headers"]["Retry-After"] = "60"
+    return response
+
+
+def _basics(event: dict[str, Any]) -> tuple[dict[str, str], str, str]:
+    """(query, language, base path) of a proxy event."""
+    query = _query(event)
+    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    lang = choose_language(query.get("lang"), headers.get("accept-language"))
+    context = event.get("requestContext") or {}
+    return query, lang, base_path(str(context.get("path", "")), str(event.get("path", "")), headers)
+
+
+def render_page(site: Any, lang: str, base: str, *, typed: str, result: Answer | None, busy: str = "") -> str:
     """The form, and the answer under it when there is one, in the page's own layout and style."""
     from datetime import date
 

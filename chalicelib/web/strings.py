@@ -93,6 +93,10 @@ STRINGS: dict[str, dict[str, str]] = {
         ),
         "verify_busy_title": "För många försök",
         "verify_busy_text": "Du har gjort många kontroller på kort tid. Vänta en stund och försök igen.",
+        "verify_down_title": "Vi kan inte kontrollera koden just nu",
+        "verify_down_text": (
+            "Försök igen om en stund. Klicka under tiden inte på länkar i meddelandet och lämna inga uppgifter."
+        ),
         "verify_how": "Kontrollera ett meddelande: gå till {address} och skriv in referenskoden från meddelandet.",
     },
     "en": {
@@ -184,6 +188,10 @@ STRINGS: dict[str, dict[str, str]] = {
         ),
         "verify_busy_title": "Too many tries",
         "verify_busy_text": "You have made many checks in a short time. Wait a moment and try again.",
+        "verify_down_title": "We cannot check the code right now",
+        "verify_down_text": (
+            "Try again in a little while. Until then, do not click links in the message and do not give any details."
+        ),
         "verify_how": "To check a message: go to {address} and type the reference code from the message.",
     },
 }
