@@ -35,6 +35,7 @@ SECRET = {"secretsmanager:GetSecretValue"}
 KMS = {"kms:Decrypt", "kms:GenerateDataKey"}
 EXPECTED_ACTIONS = {
     "ApiHandlerRole": LOGS,
+    "VerifyRole": LOGS | {"dynamodb:GetItem"},  # only items whose partition key is code#* (its own test)
     "ImportRecipientsRole": LOGS | SECRET | KMS | {
         "s3:GetObject", "s3:GetObjectVersion", "s3:ListBucketVersions", "s3:PutObject",
         "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:BatchGetItem",
@@ -441,7 +442,7 @@ def test_the_page_address_output_is_cloudfront_not_execute_api(template):
 
 def test_every_function_logs_to_its_own_group_with_retention(resources):
     functions = _of_type(resources, "AWS::Serverless::Function")
-    assert set(functions) == {"APIHandler", "ImportRecipients", "SendNotifications", "SesEvents", "Tick"}
+    assert set(functions) == {"APIHandler", "ImportRecipients", "SendNotifications", "SesEvents", "Tick", "Verify"}
     groups = set()
     for name, fn in functions.items():
         group = fn["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
@@ -475,7 +476,7 @@ def test_alarms_watch_dead_letter_queues_and_function_errors(resources):
     # SES reviews an account at 5 % bounces or 0.1 % complaints; an old breach list can get there: warn before
     assert reputation == {"Reputation.BounceRate": 0.04, "Reputation.ComplaintRate": 0.0008}
     for alarm in alarms:
-        if alarm["Properties"]["Namespace"] != "AWS/SES":
+        if alarm["Properties"]["Namespace"] != "AWS/SES" and alarm["Properties"]["MetricName"] != "VerifyMiss":
             assert alarm["Properties"]["Threshold"] == 1
         assert alarm["Properties"]["AlarmActions"]["Fn::If"][0] == "HasAlarmEmail"
 
@@ -862,8 +863,9 @@ def test_api_gateway_sends_every_unknown_path_to_the_app_for_its_404_page(resour
     (api,) = _of_type(resources, "AWS::Serverless::Api").values()
     paths = api["Properties"]["DefinitionBody"]["paths"]
     import app as notis_app
+    from chalicelib.verify.handler import ROUTES
 
-    assert set(paths) == set(notis_app.app.routes), "every route of the app, no more"
+    assert set(paths) == set(notis_app.app.routes) | set(ROUTES), "every route of the app and the verify function's"
     for method in ("get", "head"):
         integration = paths["/{proxy+}"][method]["x-amazon-apigateway-integration"]
         assert integration["type"] == "aws_proxy"
@@ -887,3 +889,37 @@ def test_new_parameters_accept_what_staff_write_and_refuse_mistakes(template, na
     assert all(pattern.fullmatch(value) for value in good), name
     assert not any(pattern.fullmatch(value) for value in bad), name
     assert template["Parameters"][name]["ConstraintDescription"]
+
+
+def test_the_public_check_is_its_own_function_reading_code_records_only_and_throttled(template, resources):
+    from chalicelib.verify.handler import API_ROUTE, MISS_METRIC, PAGE_ROUTE, POWERTOOLS_SERVICE
+
+    (api,) = _of_type(resources, "AWS::Serverless::Api").values()
+    paths = api["Properties"]["DefinitionBody"]["paths"]
+    for route in (PAGE_ROUTE, API_ROUTE):
+        for method in ("get", "head"):
+            assert "${Verify.Arn}" in paths[route][method]["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
+    assert resources["Verify"]["Properties"]["Handler"] == "app.verify"
+    allowed = {p["Properties"]["SourceArn"]["Fn::Sub"][0].rsplit("/*/*/", 1)[1]
+               for p in _of_type(resources, "AWS::Lambda::Permission").values()
+               if p["Properties"]["FunctionName"] == {"Ref": "Verify"}}
+    assert allowed == {"verify", "api/verify/*"}
+    # GetItem on the table, only where the partition key is code#<...> (IAM: dynamodb:LeadingKeys)
+    [read] = [s for p in resources["VerifyRole"]["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]
+              if "dynamodb:GetItem" in _listify(s["Action"])]
+    assert read["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["code#*"]}}
+    # method throttling on exactly the verify routes (MethodSetting ResourcePath encodes "/" as "~1")
+    throttled = {(m["ResourcePath"], m["HttpMethod"]) for m in api["Properties"]["MethodSettings"]
+                 if "ThrottlingRateLimit" in m and "ThrottlingBurstLimit" in m}
+    assert throttled == {("/" + r.replace("/", "~1"), m)
+                         for r in (PAGE_ROUTE, API_ROUTE) for m in ("GET", "HEAD")}
+    assert template["Parameters"]["VerifyRateLimit"]["Default"] <= 100
+    # behind CloudFront: never cached (managed CachingDisabled), the query string (?code=) reaches the origin
+    behaviours = resources["PageDistribution"]["Properties"]["DistributionConfig"]["CacheBehaviors"]
+    assert {b["PathPattern"] for b in behaviours} == {"/verify", "/api/verify/*"}
+    assert {b["CachePolicyId"] for b in behaviours} == {"4135ea2d-6df8-44a3-9df3-4b5a84be39ad"}
+    # failed lookups: a metric, and an alarm on a spike
+    [spike] = [a["Properties"] for a in _of_type(resources, "AWS::CloudWatch::Alarm").values()
+               if a["Properties"]["MetricName"] == MISS_METRIC]
+    assert spike["Namespace"] == "Notis" and spike["Dimensions"] == [{"Name": "service", "Value": POWERTOOLS_SERVICE}]
+    assert spike["Statistic"] == "Sum" and spike["Threshold"] == {"Ref": "VerifyMissAlarmThreshold"}

@@ -37,6 +37,7 @@ ROLE_OF = {
     "ses-events": "SesEventsRole",
     "tick": "TickRole",
     "staff": "StaffPolicy",
+    "verify": "VerifyRole",
 }
 SIGNING = {"sesv2": "ses", "ses": "ses"}
 FREE = {"sts:GetCallerIdentity"}  # needs no permission
@@ -222,6 +223,25 @@ def test_each_role_allows_every_call_its_code_makes(aws, recorder, tmp_path: Pat
 
     with recorder.acting_as("staff"):
         assert main(["letters", campaign, "-o", str(tmp_path / "brev.csv")]) == 0
+
+    import app as notis_app  # the public check (its own function): a sent code, a random one, a malformed one
+    from chalicelib.verify import handler as verify_handler
+
+    monkeypatch.setattr(verify_handler, "FLOOR_SECONDS", 0.0)
+    read_keys: list[str] = []
+
+    def note_key(params: dict, **_) -> None:  # returns None: a value would replace the call's parameters
+        if recorder.actor == "verify":
+            read_keys.append(params["Key"]["pk"]["S"])
+
+    client("dynamodb").meta.events.register("provide-client-params.dynamodb.GetItem", note_key)
+    with recorder.acting_as("verify"):
+        for typed in (entries[0]["reference"], "K7QX-2M9D-PA4T", "not a code"):
+            event = {"resource": "/api/verify/{code}", "path": f"/api/verify/{typed}", "httpMethod": "GET",
+                     "headers": {}, "pathParameters": {"code": typed}, "requestContext": {}}
+            assert notis_app.verify(event, None)["statusCode"] == 200
+    # VerifyRole's condition: dynamodb:LeadingKeys like `code#*`, nothing else
+    assert len(read_keys) == 3 and all(k.startswith("code#") for k in read_keys), read_keys
 
     # dead letters the tick puts back: a redrive staff asked for, an SES event from each SES-events queue
     sqs = client("sqs")
