@@ -2,7 +2,7 @@
 
 A person is found by their recipient key, the keyed HMAC of the normalised address (as in the ledger), so nothing
 new stores the address: the key comes from the address staff type, or from a reference code's record (the public
-check writes `code#<CODE>` / `code` with `send_id`, `campaign`, `key`, `sent_on`, `expires_at`). Then one GetItem
+check writes it: chalicelib/verify/codes.py). Then one GetItem
 per send id the deployment knows (the first notice of each campaign's incident and audience, and each follow-up or
 update notice a campaign started, from the follow-up markers): no Scan of the ledger.
 """
@@ -34,17 +34,6 @@ OUTCOMES = {
 
 
 @dataclass(frozen=True)
-class CodeRecord:
-    """What a reference code names: one e-mail (send id) to one person (recipient key)."""
-
-    code: str
-    send_id: str
-    campaign: str
-    key: str
-    sent_on: str
-
-
-@dataclass(frozen=True)
 class Notice:
     """One e-mail to the person, in the words support needs."""
 
@@ -66,18 +55,6 @@ class Notice:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def read_code(client: Any, table: str, code: str) -> CodeRecord | None:
-    """The record of a normalised reference code (chalicelib.mail.reference.normalise_reference), else None."""
-    found = client.get_item(TableName=table, Key={"pk": {"S": f"code#{code}"}, "sk": {"S": "code"}}).get("Item")
-    if not found:
-        return None
-    item = {k: _DE.deserialize(v) for k, v in found.items()}
-    if not item.get("key") or not item.get("send_id"):
-        return None
-    return CodeRecord(code, str(item["send_id"]), str(item.get("campaign", "")), str(item["key"]),
-                      str(item.get("sent_on", "")))
 
 
 def known_send_ids(campaigns: Iterable[dict[str, Any]], markers: Iterable[dict[str, Any]]) -> list[str]:

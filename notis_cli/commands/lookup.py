@@ -11,6 +11,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
+from collections.abc import Callable
+
+now: Callable[[], float] = time.time  # a record past its retention counts as gone (tests set the clock)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,6 +30,7 @@ def run(args: argparse.Namespace) -> int:
     from chalicelib.mail.reference import normalise_reference
     from chalicelib.recipients import InvalidEmail, UnsendableEmail, normalise_email, recipient_key
     from chalicelib.sending import lookup
+    from chalicelib.verify.codes import CodeBook
 
     typed = args.who.strip()
     code = None if "@" in typed else normalise_reference(typed)
@@ -47,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
             return 2
         key, who, query = recipient_key(address, ctx.settings.hmac_key), typed, {"address": typed}
     else:
-        record = lookup.read_code(ctx.ddb, ctx.settings.table, code)
+        record = CodeBook(ctx.ddb, ctx.settings.table).read(code, now=now())
         query = {"code": code}
         if record is None:
             return _unknown_code(code, args.json)
