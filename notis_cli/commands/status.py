@@ -153,6 +153,9 @@ def import_report(item: dict[str, Any], bucket: str) -> list[str]:
             f"{counts.get('duplicates', 0)} duplicates merged, {counts.get('rejected', 0)} rejected, "
             f"{counts.get('warnings', 0)} warnings, {counts.get('letters', 0)} without a usable address"
         )
+        if counts.get("no_postal_address"):
+            lines.append(f"           {counts['no_postal_address']} of them need a letter but have no usable postal "
+                         "address: find them another way (report: kind 'no letter address')")
     if item.get("error") and item.get("state") in ("held", "failed"):  # kept in the record; stale once it moved on
         lines.append(f"           {item['error']}")
     for problem in item.get("first_problems") or []:
