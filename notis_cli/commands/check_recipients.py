@@ -50,8 +50,8 @@ def check(path: Path, *, max_bytes: int) -> tuple[dict[str, Any], ImportResult |
     from chalicelib.recipients import UnusableFile, read_recipients
 
     doc: dict[str, Any] = {
-        "rows": 0, "deliverable": 0, "duplicates": 0, "rejected": [], "warnings": [], "letters": 0, "no_postal_address": [],
-        "no_postal_address_count": 0, "error": None,
+        "rows": 0, "deliverable": 0, "duplicates": 0, "rejected": [], "warnings": [], "letters": 0,
+        "no_postal_address": [], "no_postal_address_count": 0, "error": None,
     }
     try:
         with path.open("rb") as stream:
