@@ -125,12 +125,25 @@ def render(ctx: Context, campaign_id: str) -> str:
         f"{'done' if s.done else time_left(s)}",
         f"send DLQ   {'unknown' if dlq is None else dlq} message(s) (all campaigns; notis redrive {s.campaign})",
     ]
+    by_letter = letters_posted(ctx, item)
+    first = str(item.get("send_id") or f"{incident}.{audience}.notice")  # not set until the notice is queued
+    lines.append(f"by letter  {by_letter.get(first, 0)} notified (notis letters "
+                 f"{s.campaign} --pdf FILE, then --mark-posted)")
     for f in ctx.scheduled(item, time.time()):
-        lines.append(f"{f.marker:<10} {f.send_id}: {f.summary()}")
+        posted = f", notified by letter {by_letter[f.send_id]}" if f.send_id in by_letter else ""
+        lines.append(f"{f.marker:<10} {f.send_id}: {f.summary()}{posted}")
     warning = local_warning()
     if warning:
         lines.append(f"note       {warning}")
     return "\n".join(lines[:1] + import_report(item, ctx.settings.bucket) + lines[1:])
+
+
+def letters_posted(ctx: Context, item: dict[str, Any]) -> dict[str, int]:
+    """People notified by letter per send id, from the batches `notis letters --mark-posted` recorded."""
+    from chalicelib.campaigns.posted import PostedLetters
+    from chalicelib.sending.status import notified_by_letter
+
+    return notified_by_letter(PostedLetters(ctx.ddb, ctx.settings.table).load(str(item.get("campaign", ""))))
 
 
 def time_left(s: Any) -> str:
