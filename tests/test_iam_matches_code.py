@@ -212,6 +212,7 @@ def test_each_role_allows_every_call_its_code_makes(aws, recorder, tmp_path: Pat
 
     with recorder.acting_as("staff"):
         assert main(["letters", campaign, "-o", str(tmp_path / "brev.csv")]) == 0
+        assert main(["letters", campaign, "--mark-posted"]) == 0
 
     # dead letters the tick puts back: a redrive staff asked for, an SES event from each SES-events queue
     sqs = client("sqs")

@@ -173,3 +173,26 @@ def test_a_follow_up_or_update_notice_is_named_by_its_marker() -> None:
     assert spec.template == "update" and spec.update_id == update.id
     with pytest.raises(LookupError):
         resolve_send(item, incident, "f-no-such")
+
+
+def test_batches_are_joined_into_one_pdf_in_order(tmp_path: Path) -> None:
+    """Letters are made 500 at a time and copied into one file; here 2 at a time, so the joins are tested."""
+    from datetime import date
+
+    from chalicelib.mail.render import MailSpec
+    from notis_cli.letters.build import households, letters_for
+    from notis_cli.letters.pdf import write_letters
+
+    [incident] = [i for i in load_incidents(content_dir()) if i.slug == INCIDENT]
+    rows = [type("R", (), {"line": i + 2, "name": f"Person {i}", "postal_address": f"Gatan {i}, 123 45 Åby",
+                           "lang": "en" if i % 2 else "sv"})() for i in range(5)]
+    codes = [f"AAAA-BBBB-{c * 4}" for c in "CDEFG"]
+    letters = list(letters_for(incident, MailSpec("notice", "customers"), households(rows).found,
+                               on=date(2026, 12, 4), reference=lambda _home, it=iter(codes): next(it)))
+    path = tmp_path / "brev.pdf"
+    assert write_letters(letters, path, batch=2) == 5
+    reader = PdfReader(str(path))
+    assert len(letters_of(reader)) == 5
+    firsts = [re.search(r"(\S+) · (?:sida|page) 1\b", p.extract_text()) for p in reader.pages]
+    assert [m.group(1) for m in firsts if m] == codes, "every letter, in order, once"
+    assert ["Hej Person 0," in t or "Dear Person 1," in t for t in letters_of(reader)][:2] == [True, True]

@@ -133,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
     except LookupError as exc:
         print(f"notis: {exc}", file=sys.stderr)
         return 1
-    rows = letter_list(ctx, args.campaign, item, send_id)
+    rows = letter_list(ctx, args.campaign, item, send_id if args.send else None)  # None: as status reads it
     if args.pdf or args.mark_posted:
         from notis_cli.letters.build import households
 
@@ -170,14 +170,14 @@ def _csv_file(rows: Iterable[Any], path: Path) -> None:
 
 def _pdf(found: Any, incident: Any, spec: Any, path: Path, *, on: date) -> None:
     from notis_cli.letters.build import letters_for
-    from notis_cli.letters.pdf import LetterPDF
+    from notis_cli.letters.pdf import write_letters
 
-    pdf = LetterPDF()
-    for letter in letters_for(incident, spec, found.found, on=on):
-        pdf.add_letter(letter)
+    if not found.found:
+        print("notis: nobody on the letter list has a usable postal address: no PDF was written", file=sys.stderr)
+        return
     with _private(path) as out:
-        pdf.output(out)
-    print(f"{pdf.letters} letter(s) to {found.people} people written to {path.resolve()} (A4, for C5/C65 window "
+        written = write_letters(letters_for(incident, spec, found.found, on=on), out)
+    print(f"{written} letter(s) to {found.people} people written to {path.resolve()} (A4, for C5/C65 window "
           f"envelopes): the PDF {PERSONAL_DATA}", file=sys.stderr)
 
 

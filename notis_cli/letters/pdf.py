@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
@@ -36,6 +37,7 @@ BODY_TOP_FIRST = 100.0
 BODY_SIZE, BODY_LINE = 10.5, 5.2
 BULLET_INDENT = 6.0
 KEEP_WITH_HEADING = 3  # lines of the text after a heading that must fit on the same page
+BATCH = 500  # letters per fpdf2 document before its pages are written out (about 17 MB of memory)
 
 
 class FontMissing(RuntimeError):
@@ -192,11 +194,29 @@ def _fit(pdf: FPDF, text: str, width: float) -> str:
     return text.rstrip() + "…"
 
 
-def write_letters(letters: Iterable[Letter], path: Path, *, batch: int = 0) -> int:
-    """Write every letter into one PDF at `path`; the number written. `batch` is kept for the bench's
-    comparison (0: one fpdf2 document)."""
-    pdf = LetterPDF()
+def write_letters(letters: Iterable[Letter], out: Path | BinaryIO, *, batch: int = BATCH) -> int:
+    """Write every letter into one PDF (a path or an open binary file); the number of letters written.
+
+    fpdf2 holds a document in memory until its output, so the letters are made `batch` at a time and each
+    batch's pages go straight into the file (notis_cli/letters/merge.py): memory follows one batch.
+    """
+    from notis_cli.letters.merge import StreamingPDF
+
+    if isinstance(out, Path):
+        with out.open("wb") as stream:
+            return write_letters(letters, stream, batch=batch)
+    merger = StreamingPDF(out)
+    written = 0
+    pdf: LetterPDF | None = None
     for letter in letters:
+        pdf = pdf or LetterPDF()
         pdf.add_letter(letter)
-    pdf.output(str(path))
-    return pdf.letters
+        if pdf.letters >= batch:
+            written += pdf.letters
+            merger.add(bytes(pdf.output()))
+            pdf = None
+    if pdf is not None:
+        written += pdf.letters
+        merger.add(bytes(pdf.output()))
+    merger.close()
+    return written
