@@ -87,7 +87,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--people", type=int, default=10_000)
     parser.add_argument("--pass", dest="one", choices=("text", "pdf"), help=argparse.SUPPRESS)
+    parser.add_argument("--sample", type=Path, metavar="FILE",
+                        help="only write a PDF of --people made-up letters here (for docs/screenshots)")
     args = parser.parse_args()
+    if args.sample:
+        from notis_cli.letters.pdf import write_letters
+
+        print(f"{write_letters(sample_letters(args.people), args.sample)} letter(s) written to {args.sample}")
+        return 0
     if args.one:
         print(json.dumps(_pass(args.one, args.people)))
         return 0
