@@ -21,7 +21,7 @@ from chalicelib.campaigns.store import CampaignStore
 from chalicelib.content.loader import load_incidents
 from chalicelib.content.published import content_dir
 from notis_cli.commands.letters import resolve_send
-from notis_cli.letters.pdf import ADDRESS_AREA, BOTTOM, LEFT, PAGE_H, PAGE_W, RIGHT
+from notis_cli.letters.pdf import ADDRESS_AREA, BOTTOM, LEFT, PAGE_H, PAGE_W, RIGHT, LetterPDF
 from notis_cli.main import main
 
 INCIDENT = "korkortsportalen-2024"
@@ -50,14 +50,20 @@ def campaign(aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     return str(item["campaign"])
 
 
-def texts_with_positions(page: Any) -> list[tuple[str, float, float]]:
-    """(text, x mm from the left, y mm from the top) of every text run on the page."""
+def texts_with_positions(page: Any, widths: list[float] | None = None) -> list[tuple[str, float, float]]:
+    """(text, x mm from the left, y mm from the top) of every text run on the page; `widths` gets each run's
+    width in mm, measured with the embedded font's own metrics."""
     found: list[tuple[str, float, float]] = []
+    measure = LetterPDF() if widths is not None else None
 
     def visit(text: str, cm: Any, tm: Any, font: Any, size: Any) -> None:
         if text.strip():
             x, y = tm[4] * cm[0] + cm[4], tm[5] * cm[3] + cm[5]
             found.append((text.strip(), x / MM, PAGE_H - y / MM))
+            if measure is not None:
+                bold = "Bold" in str((font or {}).get("/BaseFont", ""))
+                measure.set_font("DejaVu", "B" if bold else "", float(size) * abs(tm[0]))
+                widths.append(measure.get_string_width(text.strip()))
 
     page.extract_text(visitor_text=visit)
     return found
@@ -112,8 +118,9 @@ def test_one_letter_per_household_in_its_language_with_the_address_in_the_window
                 assert _x > x1, text
 
     for page in reader.pages:
-        for text, x, y in texts_with_positions(page):
-            assert LEFT - 0.5 <= x < PAGE_W - RIGHT, (text, x)
+        widths: list[float] = []
+        for (text, x, y), width in zip(texts_with_positions(page, widths), widths, strict=True):
+            assert LEFT - 0.5 <= x and x + width <= PAGE_W - RIGHT + 0.5, (text, x, width)  # no text past the edge
             assert 10 <= y <= PAGE_H - 10, (text, y)  # sender above the top margin, footer below the bottom one
 
     fonts = [f.get_object() for p in reader.pages for f in p["/Resources"]["/Font"].values()]
@@ -187,8 +194,9 @@ def test_batches_are_joined_into_one_pdf_in_order(tmp_path: Path) -> None:
     rows = [type("R", (), {"line": i + 2, "name": f"Person {i}", "postal_address": f"Gatan {i}, 123 45 Åby",
                            "lang": "en" if i % 2 else "sv"})() for i in range(5)]
     codes = [f"AAAA-BBBB-{c * 4}" for c in "CDEFG"]
+    given = iter(codes)
     letters = list(letters_for(incident, MailSpec("notice", "customers"), households(rows).found,
-                               on=date(2026, 12, 4), reference=lambda _home, it=iter(codes): next(it)))
+                               on=date(2026, 12, 4), reference=lambda _home: next(given)))
     path = tmp_path / "brev.pdf"
     assert write_letters(letters, path, batch=2) == 5
     reader = PdfReader(str(path))

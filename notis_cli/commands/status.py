@@ -127,8 +127,9 @@ def render(ctx: Context, campaign_id: str) -> str:
     ]
     by_letter = letters_posted(ctx, item)
     first = str(item.get("send_id") or f"{incident}.{audience}.notice")  # not set until the notice is queued
-    lines.append(f"by letter  {by_letter.get(first, 0)} notified (notis letters "
-                 f"{s.campaign} --pdf FILE, then --mark-posted)")
+    if s.letters or first in by_letter:
+        lines.append(f"by letter  {by_letter.get(first, 0)} notified (notis letters "
+                     f"{s.campaign} --pdf FILE, then --mark-posted)")
     for f in ctx.scheduled(item, time.time()):
         posted = f", notified by letter {by_letter[f.send_id]}" if f.send_id in by_letter else ""
         lines.append(f"{f.marker:<10} {f.send_id}: {f.summary()}{posted}")

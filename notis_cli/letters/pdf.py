@@ -110,7 +110,7 @@ class LetterPDF(FPDF):
             self.cell(width, ADDRESS_LINE, _fit(self, line, width))
 
     def _body(self, blocks: list[Block]) -> None:
-        width = PAGE_W - LEFT - RIGHT
+        width = PAGE_W - LEFT - RIGHT - 2 * self.c_margin  # a cell pads its text by c_margin on each side
         for i, block in enumerate(blocks):
             if block.kind in ("h1", "h2"):
                 size = 14.0 if block.kind == "h1" else 12.0
