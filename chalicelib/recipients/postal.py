@@ -19,6 +19,8 @@ _SPLIT = re.compile(r"\s*(?:\r\n|\r|\n|,|;)\s*")
 _POSTNUMMER_LINE = re.compile(r"^(?:SE-?\s*)?(\d{3})\s?(\d{2})(?:\s+(\S.*))?$", re.IGNORECASE)
 _BOX = re.compile(r"^(?:box|pl|postbox|fack)\s*\d+", re.IGNORECASE)
 _CARE_OF = re.compile(r"^c/o\b", re.IGNORECASE)
+_DIGITS = re.compile(r"^(?:SE-?\s*)?\d{3,}")  # a postnummer of the wrong shape, rather than none
+_LETTER = re.compile(r"[^\W\d_]")
 HOME = {"sverige", "sweden", "se"}
 # Country names as Swedish export files write them on the last line (Swedish and English); an address whose last
 # line names none of these is read as Swedish and must end with a postnummer.
@@ -66,39 +68,47 @@ class PostalAddress:
 
 def parse_postal_address(text: str) -> PostalAddress:
     """The address as window lines (postnummer as `NNN NN`); raises UnusableAddress with the reason."""
-    lines = [" ".join(part.split()) for part in _SPLIT.split(text or "")]
+    found = _parse(text)
+    if isinstance(found, str):
+        raise UnusableAddress(found)
+    return found
+
+
+def address_problem(text: str) -> str | None:
+    """None when a letter can be sent to `text`, else the fixed reason (no exception: the import calls this for
+    every row that needs a letter, which in a broken export can be most rows)."""
+    found = _parse(text)
+    return found if isinstance(found, str) else None
+
+
+def _parse(text: str) -> PostalAddress | str:
+    if not text or text.isspace():
+        return NO_ADDRESS
+    lines = [" ".join(part.split()) for part in _SPLIT.split(text)]
     lines = [line for line in lines if line]
     if not lines:
-        raise UnusableAddress(NO_ADDRESS)
+        return NO_ADDRESS
     if lines[-1].casefold() in HOME and len(lines) > 1:
         lines.pop()  # "Sverige" last: a Swedish address, sent from Sweden without the country
     if len(lines) > MAX_LINES:
-        raise UnusableAddress(TOO_MANY_LINES)
+        return TOO_MANY_LINES
     if any(len(line) > MAX_LINE_CHARS for line in lines):
-        raise UnusableAddress(LINE_TOO_LONG)
+        return LINE_TOO_LONG
     care_of = _CARE_OF.match(lines[0]) is not None
     last = lines[-1]
     if last.casefold() in COUNTRIES:
         if len(lines) < 3:
-            raise UnusableAddress(FOREIGN_SHORT)
+            return FOREIGN_SHORT
         return PostalAddress((*lines[:-1], last.upper()), "foreign", care_of)
     found = _POSTNUMMER_LINE.match(last)
     if found is None:
-        raise UnusableAddress(BAD_POSTNUMMER if re.search(r"\d{3,}", last.split(" ")[0]) else NO_POSTNUMMER)
-    if not found.group(3) or not re.search(r"[^\W\d_]", found.group(3)):
-        raise UnusableAddress(NO_POSTORT)
+        return BAD_POSTNUMMER if _DIGITS.match(last) else NO_POSTNUMMER
+    if not found.group(3) or not _LETTER.search(found.group(3)):
+        return NO_POSTORT
     above = [line for line in lines[:-1] if not _CARE_OF.match(line)]
     if not above:
-        raise UnusableAddress(NO_STREET)
+        return NO_STREET
     kind = "box" if any(_BOX.match(line) for line in above) else "street"
     town = f"{found.group(1)} {found.group(2)} {found.group(3)}"
     return PostalAddress((*lines[:-1], town), kind, care_of)
 
-
-def address_problem(text: str) -> str | None:
-    """None when a letter can be sent to `text`, else the fixed reason."""
-    try:
-        parse_postal_address(text)
-    except UnusableAddress as exc:
-        return str(exc)
-    return None
