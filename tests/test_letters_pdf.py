@@ -204,3 +204,24 @@ def test_batches_are_joined_into_one_pdf_in_order(tmp_path: Path) -> None:
     firsts = [re.search(r"(\S+) · (?:sida|page) 1\b", p.extract_text()) for p in reader.pages]
     assert [m.group(1) for m in firsts if m] == codes, "every letter, in order, once"
     assert ["Hej Person 0," in t or "Dear Person 1," in t for t in letters_of(reader)][:2] == [True, True]
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_every_notice_a_campaign_can_send_has_a_letter(lang: str) -> None:
+    """The first notice, each follow-up and each update notice render as letters from the e-mail's templates."""
+    from chalicelib.mail.letter import compose_letter
+    from chalicelib.mail.render import MailSpec
+    from notis_cli.letters.blocks import blocks_of
+
+    [incident] = [i for i in load_incidents(content_dir()) if i.slug == INCIDENT]
+    specs = [MailSpec("notice", "customers"), *(MailSpec(f.template, f.audience) for f in incident.followups),
+             *(MailSpec("update", "customers", u.id) for u in incident.updates)]
+    for spec in specs:
+        body = compose_letter(incident, spec, names=["Åsa Öberg"], lang=lang, reference="AAAA-BBBB-CCCC")
+        blocks = blocks_of(body.html)
+        assert blocks[0].kind == "h1" and blocks[0].text == body.subject
+        text = "\n".join(b.text for b in blocks)
+        assert "Åsa Öberg" in text and "AAAA-BBBB-CCCC" in text
+        assert "incident.korkortsportalen.example/verify" in text
+        assert ("brevet" in text) if lang == "sv" else ("this letter" in text)
+        assert "e-brevet" not in text and "this e-mail is from us" not in text, "no e-mail wording in a letter"
