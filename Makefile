@@ -25,14 +25,24 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
 # The deployable CloudFormation (SAM) template and zip, from app.py + .chalice/resources.json; no AWS account
-# needed. Deploy with the commands in docs/deploy.md.
+# needed. notis_cli.prebuild then adds every answer of the page (the API function serves them without Chalice,
+# Jinja, Markdown or YAML) and the modules' bytecode to the zip. Deploy with the commands in docs/deploy.md.
 OUT ?= out
 package: $(STAMP)
 	rm -rf $(OUT)
 	$(PY) -m notis_cli.precompile
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-north-1} $(VENV)/bin/chalice package --stage prod \
 		--merge-template .chalice/resources.json $(OUT)
+	$(PY) -m notis_cli.prebuild $(OUT)
 	$(VENV)/bin/cfn-lint $(OUT)/sam.json
+
+# The benchmarks (bench/README.md: what each measures, and the figures). The page's measures the zip `make package`
+# builds, so it is built first.
+bench: package
+	$(PY) bench/page.py
+	$(PY) bench/import.py --rows 100000
+	$(PY) bench/send.py --seconds 20
+	$(PY) bench/stack.py
 
 # local-data/: the local stack's kept AWS state and its log (make run starts empty afterwards).
 clean:

@@ -80,6 +80,22 @@ class SimulatedSES:
         return {"MessageId": mid}
 
 
+class MemoryCodes:
+    """The code records (chalicelib/verify/codes.py) in memory: one conditional put per e-mail, one round trip."""
+
+    def __init__(self, latency: float):
+        self.latency = latency
+        self.codes: dict[str, tuple[str, str]] = {}
+        self.lock = threading.Lock()
+
+    def record(self, code: str, *, send_id: str, campaign: str, key: str, now: float, expires_at: int) -> None:
+        if self.latency:
+            time.sleep(self.latency)
+        with self.lock:
+            if self.codes.setdefault(code, (send_id, key)) != (send_id, key):
+                raise RuntimeError("code collision")
+
+
 class MemoryLedger:
     """The Ledger interface in memory, with a simulated DynamoDB round trip per call."""
 
@@ -190,6 +206,7 @@ def run(rate: float, concurrency: int, seconds: float, latency: float, ddb_laten
             )
         )
     ses, ledger, gate = SimulatedSES(rate, latency), MemoryLedger(ddb_latency), SendingCampaigns()
+    codes = MemoryCodes(ddb_latency)
     qlock = threading.Lock()
     busy = [0.0]
     invocations = [0]
@@ -202,7 +219,7 @@ def run(rate: float, concurrency: int, seconds: float, latency: float, ddb_laten
                 return
             event = {"Records": [{"messageId": str(i), "body": b} for i, b in enumerate(bodies)]}
             began = time.monotonic()
-            response = handle_send(event, settings, ses=ses, ledger=ledger, gate=gate, render=render,
+            response = handle_send(event, settings, ses=ses, ledger=ledger, gate=gate, render=render, codes=codes,
                                    remaining_ms=lambda: 300_000)
             with qlock:
                 busy[0] += time.monotonic() - began

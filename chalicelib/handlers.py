@@ -42,6 +42,7 @@ def handle_send(
     pool_size: int | None = None,
     ledger: Any = None,
     gate: Any = None,
+    codes: Any = None,
 ) -> dict:
     """Send a batch of send-queue messages; return `batchItemFailures` naming only the unsettled messages.
 
@@ -94,6 +95,7 @@ def handle_send(
         mono=mono,
         sleep=sleep,
         stopped=misconfigured,
+        codes=codes,
     )
     jobs = [p for p in parsed if not isinstance(p, Exception | Dropped)]
     outcomes = iter(worker.process(jobs))

@@ -32,6 +32,11 @@ def test_page_bench_runs():
     assert "ratio to import boto3" in out and "gzip -9" in out
 
 
+def test_verify_bench_runs():
+    out = run("bench/verify.py", "--requests", "3")
+    assert "answers/s" in out and "ratio hit / miss" in out
+
+
 def test_letters_bench_runs():
     out = run("bench/letters.py", "--people", "30")
     assert "letters/s" in out and "peak RSS" in out

@@ -397,6 +397,7 @@ def evidence(
     sends: Iterable[tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]] = (),
     purge: dict[str, Any] | None = None,
     local: bool = False,
+    audit_trail: Iterable[dict[str, Any]] = (),
     posted: Iterable[dict[str, Any]] = (),
 ) -> dict[str, Any]:
     """What the supervisory authority asks for, without personal data: the file's counts, what happened when
@@ -446,6 +447,7 @@ def evidence(
         "purge": {"purged_at": purge.get("purged_at"), **{k: _num(purge, k) for k in (
             "upload_versions", "delete_markers", "report_objects")}} if purge else None,
         "pseudonym": PSEUDONYM,
+        "audit_trail": [{k: row[k] for k in ("at", "action", "by", "details")} for row in audit_trail],
     }
     if local:
         doc["delivery_events_simulated"] = False
@@ -539,6 +541,10 @@ def evidence_text(doc: dict[str, Any]) -> str:
         lines.append(f"Retention: file and reports deleted at {doc['purged_at']}")
     else:
         lines.append("Retention: the file and reports are not deleted yet")
+    from chalicelib.audit import describe
+
+    lines += ["", "Audit trail (staff actions and scheduled runs that changed what is sent):"]
+    lines += [f"  {describe(row)}" for row in doc.get("audit_trail", [])] or ["  none recorded"]
     return "\n".join(lines) + "\n"
 
 
