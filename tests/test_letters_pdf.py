@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import stat
+import time
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from chalicelib.campaigns.handler import handle_import
 from chalicelib.campaigns.store import CampaignStore
 from chalicelib.content.loader import load_incidents
 from chalicelib.content.published import content_dir
+from chalicelib.verify.codes import CodeBook
 from notis_cli.commands.letters import resolve_send
 from notis_cli.letters.pdf import ADDRESS_AREA, BOTTOM, LEFT, PAGE_H, PAGE_W, RIGHT, LetterPDF
 from notis_cli.main import main
@@ -100,9 +102,15 @@ def test_one_letter_per_household_in_its_language_with_the_address_in_the_window
     assert "Hej Åsa Öberg och Örjan Öberg," in oberg and "4 december 2026" in oberg
     assert "Emma Brown" in english[0] and "Vad har hänt?" not in english[0] and "4 December 2026" in english[0]
     assert "Cia Utan" not in "".join(letters) and "Dan Mejl" not in "".join(letters)
+    book = CodeBook(aws_clients.client("dynamodb"), aws["settings"].table)
     for text in letters:
         assert "incident.korkortsportalen.example/verify" in text, "how to check the reference code"
         assert "010-123 45 67" in text, "the contact point"
+        code = re.search(r"([2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4}) · (?:sida|page) 1", text).group(1)
+        record = book.read(code, now=time.time())
+        assert record and record.send_id == f"{INCIDENT}.customers.notice" and record.campaign == campaign, (
+            "the /verify page knows every letter's code")
+        assert record.key == ("" if "Hej Åsa" in text or "Emma" in text else record.key)
 
     first_pages = [p for p in reader.pages if re.search(r"· (?:sida|page) 1\b", p.extract_text())]
     assert len(first_pages) == 3

@@ -2,15 +2,15 @@
 
 Rendered by the HTML environment of chalicelib.mail.render into `layout.letter.j2`, so the Art. 34 sections, the
 footer and every template a campaign can send (notice, follow-ups, update notices) are written once for e-mail,
-page and letter. Only the fixed phrases that speak of "this e-mail" differ, and the reference section says how to
-check the code on the incident site's /verify page. Pure code: the PDF is made on staff machines (notis_cli).
+page and letter. Only the fixed phrases that speak of "this e-mail" differ; the footer says, as the e-mail's does,
+to go to the site's /verify page and type the code (incident.verify_url). Pure code: the PDF is made on staff
+machines (notis_cli).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from markupsafe import escape
 
@@ -26,8 +26,8 @@ LETTER_STRINGS: dict[str, dict[str, str]] = {
         "genuine_text": "Vi ber dig aldrig att logga in, legitimera dig med BankID eller lämna lösenord, koder "
         "eller kortuppgifter, varken per telefon, sms eller e-post. Skriv in sidans adress i webbläsaren själv. "
         "Är du osäker, ring oss på numret ovan.",
-        "reference_text": "Så kontrollerar du koden: gå till {verify} och skriv in koden. Då ser du att brevet "
-        "kommer från oss. Ange koden också om du kontaktar oss.",
+        "verify_text": "Vill du kontrollera att det här brevet kommer från oss? Gå till {address} och skriv in "
+        "referenskoden här nedanför. Där ser du om vi har skickat ett brev eller meddelande med den koden.",
         "automatic": "Du får det här brevet eftersom vi inte har kunnat nå dig med e-post.",
     },
     "en": {
@@ -37,8 +37,8 @@ LETTER_STRINGS: dict[str, dict[str, str]] = {
         "genuine_text": "We never ask you to log in, identify yourself with BankID or give passwords, codes or "
         "card details, by phone, text message or e-mail. Type the page address into your browser yourself. "
         "If in doubt, call us on the number above.",
-        "reference_text": "To check the code: go to {verify} and type the code. It shows that this letter is "
-        "from us. Please also quote the code if you contact us.",
+        "verify_text": "Want to check that this letter comes from us? Go to {address} and type the reference "
+        "code below. You will see whether we sent a letter or message with that code.",
         "automatic": "You are receiving this letter because we could not reach you by e-mail.",
     },
 }
@@ -51,12 +51,6 @@ class LetterBody:
     subject: str
     html: str  # h1, h2, p, ul/li, blockquote, a, br; escaped
     lang: str
-
-
-def verify_address(incident: Incident) -> str:
-    """Where a reader checks a reference code, written as they type it: `incident.example.se/verify`."""
-    parts = urlsplit(incident.page_url)
-    return f"{parts.netloc}/verify" if parts.netloc else "/verify"
 
 
 _CACHE: dict[tuple, tuple[Incident, LetterBody]] = {}
@@ -85,7 +79,7 @@ def compose_letter(incident: Incident, spec: render.MailSpec, *, names: list[str
 def _render(incident: Incident, spec: render.MailSpec, lang: str, who: str) -> LetterBody:
     mail = render._render(incident, spec, lang, who)  # checks names, picks the template and the language
     lang = mail.lang
-    words = STRINGS[lang] | {k: v.format(verify=verify_address(incident)) for k, v in LETTER_STRINGS[lang].items()}
+    words = STRINGS[lang] | LETTER_STRINGS[lang]
     html_env, _ = render._environments()
     context: dict[str, Any] = {
         "lang": lang, "t": words, "incident": incident, "org": incident.organisation,

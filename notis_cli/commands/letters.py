@@ -138,11 +138,12 @@ def run(args: argparse.Namespace) -> int:
         from notis_cli.letters.build import households
 
         rows = list(rows)
-        found = households(rows)
+        found = households(rows, key_of=_key_of(ctx))
         if args.output:
             _csv_file(rows, args.output)
         if args.pdf:
-            _pdf(found, incident, spec, args.pdf, on=args.date or date.today())
+            codes = _codes(ctx, incident, args.campaign, str(send_id))
+            _pdf(found, incident, spec, args.pdf, on=args.date or date.today(), reference=codes)
         _unusable(found)
         if args.mark_posted:
             return _mark_posted(ctx, args.campaign, send_id, found, on=args.date or date.today())
@@ -168,7 +169,46 @@ def _csv_file(rows: Iterable[Any], path: Path) -> None:
     print(f"{n} letter(s) written to {path.resolve()}: the file {PERSONAL_DATA}", file=sys.stderr)
 
 
-def _pdf(found: Any, incident: Any, spec: Any, path: Path, *, on: date) -> None:
+def _key_of(ctx: Context) -> Any:
+    """A letter row's recipient key (the ledger's pseudonym of its e-mail address), "" without a usable one."""
+    from chalicelib.recipients import InvalidEmail, normalise_email, recipient_key
+
+    def key_of(row: Any) -> str:
+        try:
+            return recipient_key(normalise_email(row.email), ctx.settings.hmac_key) if row.email else ""
+        except InvalidEmail:
+            return ""
+
+    return key_of
+
+
+def _codes(ctx: Context, incident: Any, campaign_id: str, send_id: str) -> Any:
+    """Each letter's reference code, recorded as the e-mail's are (`code#<CODE>`, chalicelib/verify/codes.py)
+    before it is printed, so the /verify page knows it: send id, campaign, the household's first recipient key
+    ("" when nobody there has an e-mail address), the day, and the incident's retention."""
+    import time
+
+    from chalicelib.mail.reference import new_reference
+    from chalicelib.verify.codes import CodeBook, CodeTaken
+
+    book = CodeBook(ctx.ddb, ctx.settings.table)
+
+    def reference(home: Any) -> str:
+        now = time.time()
+        for _ in range(5):  # a collision is about 1 in 2^58: a new code, not a failure
+            code = new_reference()
+            try:
+                book.record(code, send_id=send_id, campaign=campaign_id, key=home.key, now=now,
+                            expires_at=int(now + incident.retention_days * 86400))
+            except CodeTaken:
+                continue
+            return code
+        raise RuntimeError("no free reference code after 5 tries")
+
+    return reference
+
+
+def _pdf(found: Any, incident: Any, spec: Any, path: Path, *, on: date, reference: Any) -> None:
     from notis_cli.letters.build import letters_for
     from notis_cli.letters.pdf import write_letters
 
@@ -176,7 +216,7 @@ def _pdf(found: Any, incident: Any, spec: Any, path: Path, *, on: date) -> None:
         print("notis: nobody on the letter list has a usable postal address: no PDF was written", file=sys.stderr)
         return
     with _private(path) as out:
-        written = write_letters(letters_for(incident, spec, found.found, on=on), out)
+        written = write_letters(letters_for(incident, spec, found.found, on=on, reference=reference), out)
     print(f"{written} letter(s) to {found.people} people written to {path.resolve()} (A4, for C5/C65 window "
           f"envelopes): the PDF {PERSONAL_DATA}", file=sys.stderr)
 

@@ -30,6 +30,7 @@ class Household:
     lang: str
     names: list[str] = field(default_factory=list)
     lines: list[int] = field(default_factory=list)  # rows of the uploaded file
+    key: str = ""  # the first recipient key (HMAC of an e-mail address) among them; "" when nobody has one
 
 
 @dataclass
@@ -42,8 +43,10 @@ class Households:
         return sum(len(h.lines) for h in self.found)
 
 
-def households(rows: Iterable[Any], *, default_lang: str = "sv") -> Households:
-    """Group letter rows (`line`, `name`, `postal_address`, `lang`) by postal address, in file order."""
+def households(rows: Iterable[Any], *, default_lang: str = "sv",
+               key_of: Callable[[Any], str] = lambda _row: "") -> Households:
+    """Group letter rows (`line`, `name`, `postal_address`, `lang`) by postal address, in file order;
+    `key_of(row)` is the row's recipient key ("" without a usable e-mail address)."""
     by_address: dict[tuple[str, ...], Household] = {}
     unusable: list[tuple[int, str]] = []
     for row in rows:
@@ -60,6 +63,7 @@ def households(rows: Iterable[Any], *, default_lang: str = "sv") -> Households:
         if row.name:
             home.names.append(row.name)
         home.lines.append(row.line)
+        home.key = home.key or key_of(row)
     return Households(list(by_address.values()), unusable)
 
 
