@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 8000
 
-.PHONY: run test lint package clean bench browser-deps screenshots
+.PHONY: run test lint package clean bench browser-deps letter-deps letter-screenshot screenshots
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,7 +17,7 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 run: $(STAMP)
 	PORT=$(PORT) $(PY) -m notis_cli.stack
 
-test: $(STAMP) browser-deps
+test: $(STAMP) browser-deps letter-deps
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
@@ -61,6 +61,22 @@ browser-deps: $(AXE)
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
 	    chromium chromium-driver spamassassin; \
 	fi
+
+# Letters (`notis letters --pdf`, tests/test_letters_pdf.py): the DejaVu Sans font that fpdf2 embeds, and
+# pdftoppm for `make letter-screenshot`; Debian packages, installed without prompts like the browser's.
+DEJAVU := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+letter-deps:
+	@if [ ! -f $(DEJAVU) ] || [ ! -x /usr/bin/pdftoppm ]; then \
+	  echo "installing Debian's fonts-dejavu-core and poppler-utils for the letters"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+	    fonts-dejavu-core poppler-utils; \
+	fi
+
+# Rewrite docs/screenshots/letter-sv.png: page one of a made-up letter, as pdftoppm renders it.
+letter-screenshot: $(STAMP) letter-deps
+	$(PY) bench/letters.py --people 1 --sample $(OUT)/letter-sample.pdf
+	pdftoppm -png -r 70 -f 1 -l 1 -singlefile $(OUT)/letter-sample.pdf docs/screenshots/letter-sv
 
 $(AXE): package.json package-lock.json
 	npm ci --no-audit --no-fund

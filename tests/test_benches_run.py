@@ -35,3 +35,8 @@ def test_page_bench_runs():
 def test_verify_bench_runs():
     out = run("bench/verify.py", "--requests", "3")
     assert "answers/s" in out and "ratio hit / miss" in out
+
+
+def test_letters_bench_runs():
+    out = run("bench/letters.py", "--people", "30")
+    assert "letters/s" in out and "peak RSS" in out

@@ -629,8 +629,11 @@ def test_staff_policy_is_an_output_and_grants_only_the_staff_tasks(template, res
                    "dynamodb:DescribeTable"}
     writes = [s for s in statements if any(a.startswith("dynamodb:") and a not in table_reads
                                            for a in _listify(s["Action"]))]
-    # the one table write (notis approve) is limited to campaign records: never the ledger or suppressions
+    # the table writes are limited to campaign records (approve, letters posted) and code records (letters):
+    # never the ledger or suppressions
     assert [(s["Action"], s["Condition"]) for s in writes] == [
+        # notis letters --pdf records each letter's reference code for the /verify page, and nothing else
+        (["dynamodb:PutItem"], {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["code#*"]}}),
         (["dynamodb:UpdateItem"], {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["campaign#*"]}})
     ]
     assert not {"s3:DeleteObject", "s3:DeleteObjectVersion", "dynamodb:DeleteItem"} & actions

@@ -198,8 +198,9 @@ def test_each_role_allows_every_call_its_code_makes(aws, recorder, tmp_path: Pat
         deliver(aws["queues"][queue], as_actor)
 
     good = tmp_path / "kunder.csv"
-    good.write_bytes(b"Namn;E-post\r\n" + "".join(
-        f"Person {i};{'fel' if i % 4 == 0 else f'p{i}@example.se'}\r\n" for i in range(24)).encode())
+    good.write_bytes(b"Namn;E-post;Adress\r\n" + "".join(  # an address, so the letters make a PDF
+        f"Person {i};{'fel' if i % 4 == 0 else f'p{i}@example.se'};Gatan {i}, 123 45 Ort\r\n"
+        for i in range(24)).encode())
     config._secret_key.cache_clear()
     with recorder.acting_as("staff"):
         assert main(["upload", str(good), "--incident", "korkortsportalen-2024", "--audience", "customers"]) == 0
@@ -223,6 +224,8 @@ def test_each_role_allows_every_call_its_code_makes(aws, recorder, tmp_path: Pat
 
     with recorder.acting_as("staff"):
         assert main(["letters", campaign, "-o", str(tmp_path / "brev.csv")]) == 0
+        assert main(["letters", campaign, "--pdf", str(tmp_path / "brev.pdf")]) == 0  # records each letter's code
+        assert main(["letters", campaign, "--mark-posted"]) == 0
 
     import app as notis_app  # the public check (its own function): a sent code, a random one, a malformed one
     from chalicelib.verify import handler as verify_handler

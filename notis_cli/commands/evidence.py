@@ -30,9 +30,12 @@ def run(args: argparse.Namespace) -> int:
     item = ctx.campaign(args.campaign)
     if item is None:
         return 1
+    from chalicelib.campaigns.posted import PostedLetters
+
     doc = evidence(item, ctx.entries(item), now=time.time(), earlier=ctx.earlier(item), sends=ctx.sends(item),
                    purge=ctx.purge(args.campaign), local=on_local_stack(),
-                   audit_trail=records(ctx.ddb, ctx.settings.table, args.campaign))
+                   audit_trail=records(ctx.ddb, ctx.settings.table, args.campaign),
+                   posted=PostedLetters(ctx.ddb, ctx.settings.table).load(args.campaign))
     print(
         json.dumps(doc, ensure_ascii=False, indent=2, default=_number) if args.json else evidence_text(doc),
         end="\n" if args.json else "",
