@@ -33,6 +33,7 @@ class CodeRecord:
     key: str
     sent_on: str
     expires_at: int
+    channel: str = "email"  # or "letter": printed in a posted letter (notis letters), not in an e-mail
 
     def expired(self, now: float) -> bool:
         """DynamoDB's TTL deletes lazily (within days): a record past its time counts as gone."""
@@ -55,7 +56,9 @@ class CodeBook:
         self.client = client
         self.table = table
 
-    def record(self, code: str, *, send_id: str, campaign: str, key: str, now: float, expires_at: int) -> None:
+    def record(
+        self, code: str, *, send_id: str, campaign: str, key: str, now: float, expires_at: int, channel: str = "email"
+    ) -> None:
         """Store the code for this message and recipient; again for the same pair is a no-op (a retried claim).
 
         Raises CodeTaken when someone else's message holds the code; AWS faults propagate (the caller must not
@@ -68,6 +71,7 @@ class CodeBook:
             "key": {"S": key},
             "sent_on": {"S": local_day(now)},
             "expires_at": {"N": str(int(expires_at))},
+            **({"channel": {"S": channel}} if channel != "email" else {}),  # e-mail's records stay as small
         }
         try:
             # `key` is one of DynamoDB's reserved words (Developer Guide, "Reserved words in DynamoDB"): named
@@ -97,6 +101,7 @@ class CodeBook:
                 key=item.get("key", {}).get("S", ""),
                 sent_on=item["sent_on"]["S"],
                 expires_at=int(float(item["expires_at"]["N"])),
+                channel=item.get("channel", {}).get("S", "email"),
             )
         except (KeyError, ValueError):
             return None  # not a record this module wrote

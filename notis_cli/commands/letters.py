@@ -199,7 +199,7 @@ def _codes(ctx: Context, incident: Any, campaign_id: str, send_id: str) -> Any:
             code = new_reference()
             try:
                 book.record(code, send_id=send_id, campaign=campaign_id, key=home.key, now=now,
-                            expires_at=int(now + incident.retention_days * 86400))
+                            expires_at=int(now + incident.retention_days * 86400), channel="letter")
             except CodeTaken:
                 continue
             return code

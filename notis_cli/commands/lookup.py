@@ -13,6 +13,7 @@ import json
 import sys
 import time
 from collections.abc import Callable
+from typing import Any
 
 now: Callable[[], float] = time.time  # a record past its retention counts as gone (tests set the clock)
 
@@ -56,6 +57,10 @@ def run(args: argparse.Namespace) -> int:
         query = {"code": code}
         if record is None:
             return _unknown_code(code, args.json)
+        if record.channel == "letter":
+            print(f"{code} was printed in a letter ({record.send_id}, made {record.sent_on}).", file=sys.stderr)
+            if not record.key:
+                return _letter_only(code, record, args.json)
         key, who = record.key, f"The person with reference code {code}"
     notices = lookup.notices_for(ctx.ddb, ctx.settings.table, key, ctx.send_ids())
     suppressed = lookup.suppression(ctx.ddb, ctx.settings.table, key)
@@ -75,6 +80,17 @@ def _unknown_code(code: str, as_json: bool) -> int:
         print(f"{code}: no e-mail from us carries this code (or it is older than the retention period). "
               "A message showing it may not be from us: ask the caller not to click links in it.")
     return 1
+
+
+def _letter_only(code: str, record: Any, as_json: bool) -> int:
+    """A letter to a household where nobody has an e-mail address: no e-mail to list, and that is the answer."""
+    if as_json:
+        print(json.dumps({"query": {"code": code}, "found": 0, "known_code": True, "channel": "letter",
+                          "send_id": record.send_id, "made_on": record.sent_on, "notices": []}, indent=2))
+    else:
+        print(f"{code}: a genuine letter from us ({record.send_id}, made {record.sent_on}) to a household with no "
+              "e-mail address, so no e-mail went to them.")
+    return 0
 
 
 class _Context:
