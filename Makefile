@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 8000
 
-.PHONY: run test lint package clean bench browser-deps screenshots
+.PHONY: run test lint package clean bench browser-deps letter-deps letter-screenshot screenshots
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,7 +17,7 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 run: $(STAMP)
 	PORT=$(PORT) $(PY) -m notis_cli.stack
 
-test: $(STAMP) browser-deps
+test: $(STAMP) browser-deps letter-deps
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
@@ -25,22 +25,24 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
 # The deployable CloudFormation (SAM) template and zip, from app.py + .chalice/resources.json; no AWS account
-# needed. Deploy with the commands in docs/deploy.md.
+# needed. notis_cli.prebuild then adds every answer of the page (the API function serves them without Chalice,
+# Jinja, Markdown or YAML) and the modules' bytecode to the zip. Deploy with the commands in docs/deploy.md.
 OUT ?= out
 package: $(STAMP)
 	rm -rf $(OUT)
 	$(PY) -m notis_cli.precompile
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-north-1} $(VENV)/bin/chalice package --stage prod \
 		--merge-template .chalice/resources.json $(OUT)
+	$(PY) -m notis_cli.prebuild $(OUT)
 	$(VENV)/bin/cfn-lint $(OUT)/sam.json
 
-# The benchmarks (bench/README.md): figures against a baseline of the same run, not tests; several minutes.
-# A missed goal is printed and the next bench still runs.
-bench: $(STAMP)
-	-$(PY) bench/import.py --rows 200000
+# The benchmarks (bench/README.md: what each measures, and the figures). The page's measures the zip `make package`
+# builds, so it is built first. A missed goal is printed and the next bench still runs.
+bench: package
 	-$(PY) bench/page.py
+	-$(PY) bench/import.py --rows 100000
 	-$(PY) bench/send.py --seconds 20
-	-$(PY) bench/stack.py 3
+	-$(PY) bench/stack.py
 
 # local-data/: the local stack's kept AWS state and its log (make run starts empty afterwards).
 clean:
@@ -59,6 +61,22 @@ browser-deps: $(AXE)
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
 	    chromium chromium-driver spamassassin; \
 	fi
+
+# Letters (`notis letters --pdf`, tests/test_letters_pdf.py): the DejaVu Sans font that fpdf2 embeds, and
+# pdftoppm for `make letter-screenshot`; Debian packages, installed without prompts like the browser's.
+DEJAVU := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+letter-deps:
+	@if [ ! -f $(DEJAVU) ] || [ ! -x /usr/bin/pdftoppm ]; then \
+	  echo "installing Debian's fonts-dejavu-core and poppler-utils for the letters"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+	    fonts-dejavu-core poppler-utils; \
+	fi
+
+# Rewrite docs/screenshots/letter-sv.png: page one of a made-up letter, as pdftoppm renders it.
+letter-screenshot: $(STAMP) letter-deps
+	$(PY) bench/letters.py --people 1 --sample $(OUT)/letter-sample.pdf
+	pdftoppm -png -r 70 -f 1 -l 1 -singlefile $(OUT)/letter-sample.pdf docs/screenshots/letter-sv
 
 $(AXE): package.json package-lock.json
 	npm ci --no-audit --no-fund

@@ -133,6 +133,28 @@ def not_found() -> Response:
     return _respond(site.not_found(_request()))
 
 
+@app.lambda_function(name="verify")
+def verify(event: dict, context: object = None) -> dict:
+    """`/verify` and `/api/verify/{code}`: its own function, the one with read access to code records (API Gateway
+    routes them here in .chalice/resources.json; the local gateway does the same); the page function stays AWS-free."""
+    from chalicelib.verify.handler import handle_verify
+
+    return handle_verify(event, site=site, book=_code_book())
+
+
+def _code_book():
+    from chalicelib import aws
+    from chalicelib.verify.codes import CodeBook
+
+    return CodeBook(aws.client("dynamodb"), settings.table)
+
+
+if "AWS_LAMBDA_FUNCTION_NAME" not in os.environ:
+    from chalicelib.verify.handler import ROUTES, too_many
+
+    localgateway.serve_function(ROUTES, verify, too_many=lambda event: too_many(event, site))
+
+
 @app.on_sqs_message(queue=settings.import_queue, batch_size=1, maximum_concurrency=2)
 def import_recipients(event) -> dict:
     """S3 upload notification -> validated, deduplicated recipients on the send queue."""

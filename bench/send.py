@@ -93,6 +93,22 @@ class SimulatedSES:
         return {"MessageId": mid}
 
 
+class MemoryCodes:
+    """The code records (chalicelib/verify/codes.py) in memory: one conditional put per e-mail, one round trip."""
+
+    def __init__(self, latency: float):
+        self.latency = latency
+        self.codes: dict[str, tuple[str, str]] = {}
+        self.lock = threading.Lock()
+
+    def record(self, code: str, *, send_id: str, campaign: str, key: str, now: float, expires_at: int) -> None:
+        if self.latency:
+            time.sleep(self.latency)
+        with self.lock:
+            if self.codes.setdefault(code, (send_id, key)) != (send_id, key):
+                raise RuntimeError("code collision")
+
+
 class MemoryLedger:
     """The Ledger interface in memory, with a simulated DynamoDB round trip per call."""
 
@@ -143,8 +159,10 @@ class MemoryLedger:
                 return False
             item.update(state=state, **sets)
             self.counters[counter] += 1
-        self._rtt()  # the counter ADD
-        return True
+        return True  # the counter is added once per invocation (flush_counters), as Ledger(batch_counters=True)
+
+    def flush_counters(self) -> None:
+        self._rtt()
 
     def mark_sent(
         self, send_id: str, key: str, *, owner: str, message_id: str, now: float, campaign: str = ""
@@ -227,6 +245,7 @@ def run(rate: float, concurrency: int, seconds: float, latency: float, ddb_laten
         )
     ses, ledger, gate = SimulatedSES(rate, latency), MemoryLedger(ddb_latency), SendingCampaigns()
     senders = Registry()
+    codes = MemoryCodes(ddb_latency)
     qlock = threading.Lock()
     busy = [0.0]
     invocations = [0]
@@ -239,7 +258,7 @@ def run(rate: float, concurrency: int, seconds: float, latency: float, ddb_laten
                 return
             event = {"Records": [{"messageId": str(i), "body": b} for i, b in enumerate(bodies)]}
             began = time.monotonic()
-            response = handle_send(event, settings, ses=ses, ledger=ledger, gate=gate, render=render,
+            response = handle_send(event, settings, ses=ses, ledger=ledger, gate=gate, render=render, codes=codes,
                                    senders=senders, remaining_ms=lambda: 300_000)
             with qlock:
                 busy[0] += time.monotonic() - began

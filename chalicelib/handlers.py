@@ -43,6 +43,7 @@ def handle_send(
     ledger: Any = None,
     gate: Any = None,
     senders: Any = None,
+    codes: Any = None,
 ) -> dict:
     """Send a batch of send-queue messages; return `batchItemFailures` naming only the unsettled messages.
 
@@ -107,6 +108,7 @@ def handle_send(
         mono=mono,
         sleep=sleep,
         stopped=misconfigured,
+        codes=codes,
     )
     try:
         outcomes = iter(worker.process(jobs))

@@ -369,6 +369,7 @@ class Stack:
             f"{READY} {self.startup_seconds:.2f} s: page served {self.page_seconds:.2f} s after the process "
             "started (goal < 3 s), then AWS resources, pollers and schedule",
             f"  page          {self.page_url}",
+            f"  verify        {self.page_url.rstrip('/')}/verify  (type a reference code from `notis outbox`)",
             f"  AWS endpoint  {self.endpoint}  ({where}; region {self.names['region']}, "
             f"account {self.names['account']})",
             f"  bucket        {bucket}",

@@ -32,3 +32,13 @@ def test_import_bench_runs():
 def test_page_bench_runs():
     out = run("bench/page.py", "--runs", "1", "--requests", "200")
     assert "ratio to import boto3" in out and "gzip -9" in out
+
+
+def test_verify_bench_runs():
+    out = run("bench/verify.py", "--requests", "3")
+    assert "answers/s" in out and "ratio hit / miss" in out
+
+
+def test_letters_bench_runs():
+    out = run("bench/letters.py", "--people", "30")
+    assert "letters/s" in out and "peak RSS" in out

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from chalicelib.recipients.postal import NO_POSTNUMMER
 from notis_cli.main import main
 
 GOOD = (
@@ -22,7 +23,8 @@ GOOD = (
     "Eva Holm;;;eva@exempel.se;Boden\r\n"
 )
 SECRETS = ("Anna", "anna@", "ANNA", "811218", "070-", "cia.lund", "Cia", "Dan", "Berg", "eva@", "Holm", "exempel")
-KEYS = ["rows", "deliverable", "duplicates", "rejected", "warnings", "letters", "error"]
+KEYS = ["rows", "deliverable", "duplicates", "rejected", "warnings", "letters", "no_postal_address",
+        "no_postal_address_count", "error"]
 
 
 @pytest.fixture(autouse=True)
@@ -74,6 +76,8 @@ def test_good_file_as_json_has_exactly_the_promised_shape(tmp_path, capsys):
             {"line": 4, "reason": "the personnummer's check digit is wrong (a digit may be mistyped)"},
         ],
         "letters": 2,
+        "no_postal_address": [{"line": 5, "reason": NO_POSTNUMMER}, {"line": 6, "reason": NO_POSTNUMMER}],
+        "no_postal_address_count": 2,
         "error": None,
     }
     assert all(list(i) == ["line", "reason"] for i in doc["rejected"] + doc["warnings"])
@@ -86,10 +90,11 @@ def test_good_file_as_text(tmp_path, capsys):
     assert err == ""
     assert "kunder.csv: usable, but 20% of rows are rejected (over 10%): an upload will be held" in out
     for label, number in (("rows", 5), ("deliverable addresses", 2), ("merged duplicates", 1),
-                          ("rejected rows", 1), ("warnings", 2), ("letters", 2)):
+                          ("rejected rows", 1), ("warnings", 2), ("letters", 2), ("no postal address", 2)):
         assert re.search(rf"^  {label} +{number}\b", out, re.MULTILINE), (label, out)
     assert "  line 5: the e-mail address is not valid: missing @" in out
     assert "  line 4: the personnummer's check digit is wrong" in out
+    assert f"  line 6: {NO_POSTNUMMER}" in out, "a letter that cannot be addressed is listed by line"
     assert_no_personal_data(out)
 
 
@@ -137,6 +142,7 @@ def test_unusable_file_exits_2_with_the_reason(case, tmp_path, capsys, monkeypat
     assert list(doc) == KEYS
     assert {k: v for k, v in doc.items() if k != "error"} == {
         "rows": 0, "deliverable": 0, "duplicates": 0, "rejected": [], "warnings": [], "letters": 0,
+        "no_postal_address": [], "no_postal_address_count": 0,
     }
     assert words in doc["error"]
     assert_no_personal_data(doc["error"])

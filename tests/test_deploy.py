@@ -35,6 +35,7 @@ SECRET = {"secretsmanager:GetSecretValue"}
 KMS = {"kms:Decrypt", "kms:GenerateDataKey"}
 EXPECTED_ACTIONS = {
     "ApiHandlerRole": LOGS,
+    "VerifyRole": LOGS | {"dynamodb:GetItem"},  # only items whose partition key is code#* (its own test)
     "ImportRecipientsRole": LOGS | SECRET | KMS | {
         "s3:GetObject", "s3:GetObjectVersion", "s3:ListBucketVersions", "s3:PutObject",
         "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:BatchGetItem",
@@ -118,9 +119,31 @@ def _role_actions(resources: dict[str, Any], role: str) -> set[str]:
     actions: set[str] = set()
     for policy in resources[role]["Properties"]["Policies"]:
         for statement in policy["PolicyDocument"]["Statement"]:
+            if statement == _audit_deny(statement.get("Action")):
+                continue  # the one Deny: audit records are append-only (tests/test_iam_matches_code.py)
             assert statement["Effect"] == "Allow"
             actions |= set(_listify(statement["Action"]))
     return actions
+
+
+def _audit_deny(actions: object) -> dict[str, Any]:
+    return {"Sid": "AuditRecordsAreAppendOnly", "Effect": "Deny", "Action": actions,
+            "Resource": {"Fn::GetAtt": ["Table", "Arn"]},
+            "Condition": {"ForAnyValue:StringLike": {"dynamodb:LeadingKeys": ["audit#*"]}}}
+
+
+def test_every_role_that_writes_the_table_is_denied_changing_audit_records(resources):
+    change = {"dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
+    expected = {"ImportRecipientsRole": change, "TickRole": change,  # they add audit records (conditional puts)
+                "SendNotificationsRole": change | {"dynamodb:PutItem"}, "SesEventsRole": change | {"dynamodb:PutItem"},
+                "StaffPolicy": change | {"dynamodb:PutItem"}}  # staff reach the trail only through the importer
+    for owner, actions in expected.items():
+        props = resources[owner]["Properties"]
+        statements = [s for p in props.get("Policies", [{"PolicyDocument": props.get("PolicyDocument")}])
+                      for s in p["PolicyDocument"]["Statement"]]
+        denies = [s for s in statements if s["Effect"] == "Deny" and "Condition" in s]
+        assert len(denies) == 1 and denies[0] == _audit_deny(denies[0]["Action"]), owner
+        assert set(denies[0]["Action"]) == actions, owner
 
 
 def _arn_ref(value: Any) -> str:
@@ -419,7 +442,7 @@ def test_the_page_address_output_is_cloudfront_not_execute_api(template):
 
 def test_every_function_logs_to_its_own_group_with_retention(resources):
     functions = _of_type(resources, "AWS::Serverless::Function")
-    assert set(functions) == {"APIHandler", "ImportRecipients", "SendNotifications", "SesEvents", "Tick"}
+    assert set(functions) == {"APIHandler", "ImportRecipients", "SendNotifications", "SesEvents", "Tick", "Verify"}
     groups = set()
     for name, fn in functions.items():
         group = fn["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
@@ -453,7 +476,7 @@ def test_alarms_watch_dead_letter_queues_and_function_errors(resources):
     # SES reviews an account at 5 % bounces or 0.1 % complaints; an old breach list can get there: warn before
     assert reputation == {"Reputation.BounceRate": 0.04, "Reputation.ComplaintRate": 0.0008}
     for alarm in alarms:
-        if alarm["Properties"]["Namespace"] != "AWS/SES":
+        if alarm["Properties"]["Namespace"] != "AWS/SES" and alarm["Properties"]["MetricName"] != "VerifyMiss":
             assert alarm["Properties"]["Threshold"] == 1
         assert alarm["Properties"]["AlarmActions"]["Fn::If"][0] == "HasAlarmEmail"
 
@@ -594,6 +617,7 @@ def test_staff_policy_is_an_output_and_grants_only_the_staff_tasks(template, res
     assert by_sid["UploadRecipientLists"]["Resource"]["Fn::Sub"].endswith("/uploads/*")
     assert by_sid["ReadReports"]["Action"] == ["s3:GetObject"]
     assert by_sid["ReadReports"]["Resource"]["Fn::Sub"].endswith("/reports/*")
+    statements = [s for s in statements if s["Effect"] == "Allow"]  # the audit Deny: see the test above
     actions = {a for s in statements for a in _listify(s["Action"])}
     assert {"dynamodb:GetItem", "dynamodb:Query", "kms:GenerateDataKey", "sqs:StartMessageMoveTask"} <= actions
     # staff never write to the send queue (a message there is mailed as it is): they feed the import queue only
@@ -605,8 +629,11 @@ def test_staff_policy_is_an_output_and_grants_only_the_staff_tasks(template, res
                    "dynamodb:DescribeTable"}
     writes = [s for s in statements if any(a.startswith("dynamodb:") and a not in table_reads
                                            for a in _listify(s["Action"]))]
-    # the one table write (notis approve) is limited to campaign records: never the ledger or suppressions
+    # the table writes are limited to campaign records (approve, letters posted) and code records (letters):
+    # never the ledger or suppressions
     assert [(s["Action"], s["Condition"]) for s in writes] == [
+        # notis letters --pdf records each letter's reference code for the /verify page, and nothing else
+        (["dynamodb:PutItem"], {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["code#*"]}}),
         (["dynamodb:UpdateItem"], {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["campaign#*"]}})
     ]
     assert not {"s3:DeleteObject", "s3:DeleteObjectVersion", "dynamodb:DeleteItem"} & actions
@@ -752,13 +779,96 @@ def test_app_serves_pages_and_parses_templates_from_the_zip_alone(package: Path,
                       "compiled": 0}, "pages render from the precompiled templates: no compiling at cold start"
 
 
+PREBUILT_CHECK = textwrap.dedent(
+    """
+    import json, sys
+    sys.path.insert(0, ".")
+    from chalicelib.web import prebuilt
+    table = prebuilt.ANSWERS
+    assert table is not None, "no prebuilt table in the zip"
+
+    def event(resource, value, lang, base, method, headers):
+        path = resource.replace("{proxy+}", "a/b").replace("{slug}", value or "finns-inte")
+        params = {"slug": value or "finns-inte"} if "{slug}" in resource else None
+        return {"resource": resource, "path": path, "httpMethod": method, "headers": headers,
+                "multiValueHeaders": {k: [v] for k, v in headers.items()},
+                "queryStringParameters": {"lang": lang}, "multiValueQueryStringParameters": {"lang": [lang]},
+                "pathParameters": params, "stageVariables": None, "body": None, "isBase64Encoded": False,
+                "requestContext": {"resourcePath": resource, "httpMethod": method, "path": base + path,
+                                   "stage": "api", "requestId": "r", "identity": {"sourceIp": "192.0.2.1"}}}
+
+    events = []
+    for (resource, value, lang, base), (full, _, etag) in table.answers.items():
+        for method in ("GET", "HEAD"):
+            for headers in ({}, {"If-None-Match": etag}, {"Accept-Language": "en", "If-None-Match": "*"}):
+                events.append(event(resource, value, lang, base, method, headers))
+    events.append(event("/api/incidents/{slug}", "<finns inte>", "sv", "", "GET", {}))
+    served = [prebuilt.handler(json.loads(json.dumps(e)), None) for e in events]
+    heavy = sorted(m for m in ("app", "chalice", "jinja2", "yaml", "markdown_it", "boto3", "botocore")
+                   if m in sys.modules)
+    import app
+    mismatches = [e["path"] for e, got in zip(events, served)
+                  if json.dumps(got) != json.dumps(app.app(json.loads(json.dumps(e)), None))]
+    print(json.dumps({"events": len(events), "answers": len(table.answers), "heavy": heavy,
+                      "mismatches": mismatches, "statuses": sorted({r["statusCode"] for r in served})}))
+    """
+)
+
+
+def test_page_function_serves_the_prebuilt_answers_and_the_others_run_app_py(resources):
+    from notis_cli.prebuild import HANDLER
+
+    handlers = {name: res["Properties"]["Handler"]
+                for name, res in _of_type(resources, "AWS::Serverless::Function").items()}
+    assert handlers.pop("APIHandler") == HANDLER == "chalicelib.web.prebuilt.handler"
+    assert handlers and all(h.startswith("app.") for h in handlers.values()), handlers
+
+
+def test_zip_holds_the_prebuilt_page_and_unchecked_bytecode_for_the_runtime(package: Path, resources):
+    runtime = resources["APIHandler"]["Properties"]["Runtime"]
+    assert runtime == f"python{sys.version_info.major}.{sys.version_info.minor}", "bytecode needs the same Python"
+    tag = f"cpython-{sys.version_info.major}{sys.version_info.minor}"
+    with zipfile.ZipFile(package / "deployment.zip") as archive:
+        listed = archive.namelist()
+        names = set(listed)
+        assert len(names) == len(listed), "no file twice (the checkout's own __pycache__ is left out)"
+        assert "chalicelib/web/_responses.py" in names
+        for module in ("app", "chalicelib/web/prebuilt", "chalicelib/web/_responses", "chalicelib/web/negotiate",
+                       "jinja2/environment", "yaml/__init__"):
+            folder, _, name = module.rpartition("/")
+            pyc = f"{folder + '/' if folder else ''}__pycache__/{name}.{tag}.pyc"
+            assert pyc in names, pyc
+            flags = int.from_bytes(archive.read(pyc)[4:8], "little")
+            assert flags == 0b01, "hash-based and unchecked (PEP 552): used as is from a read-only folder"
+
+
+def test_zip_page_answers_every_request_as_its_live_app_does_without_importing_the_renderer(
+        package: Path, tmp_path: Path):
+    """Unpacked and run with no site-packages and no bytecode writing, as Lambda does: every prebuilt answer (GET,
+    HEAD, 304, other languages) is the zip's own live app's answer, and serving them imported neither Chalice nor
+    Jinja, Markdown, YAML or boto3. The table's source is overwritten first: its bytecode is what runs."""
+    with zipfile.ZipFile(package / "deployment.zip") as archive:
+        archive.extractall(tmp_path)
+    (tmp_path / "chalicelib" / "web" / "_responses.py").write_text("raise SystemExit('source read')\n")
+    result = subprocess.run(
+        [sys.executable, "-S", "-B", "-c", PREBUILT_CHECK], cwd=tmp_path, env={"PATH": os.environ.get("PATH", "")},
+        capture_output=True, text=True, check=False, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["heavy"] == [] and report["mismatches"] == []
+    assert report["events"] == 6 * report["answers"] + 1 and report["answers"] >= 4 * 18
+    assert report["statuses"] == [200, 204, 304, 404]
+
+
 def test_api_gateway_sends_every_unknown_path_to_the_app_for_its_404_page(resources):
     """`/{proxy+}` is greedy in API Gateway: /a/b/c reaches the app (its 404 page), not API Gateway's 403."""
     (api,) = _of_type(resources, "AWS::Serverless::Api").values()
     paths = api["Properties"]["DefinitionBody"]["paths"]
     import app as notis_app
+    from chalicelib.verify.handler import ROUTES
 
-    assert set(paths) == set(notis_app.app.routes), "every route of the app, no more"
+    assert set(paths) == set(notis_app.app.routes) | set(ROUTES), "every route of the app and the verify function's"
     for method in ("get", "head"):
         integration = paths["/{proxy+}"][method]["x-amazon-apigateway-integration"]
         assert integration["type"] == "aws_proxy"
@@ -782,3 +892,37 @@ def test_new_parameters_accept_what_staff_write_and_refuse_mistakes(template, na
     assert all(pattern.fullmatch(value) for value in good), name
     assert not any(pattern.fullmatch(value) for value in bad), name
     assert template["Parameters"][name]["ConstraintDescription"]
+
+
+def test_the_public_check_is_its_own_function_reading_code_records_only_and_throttled(template, resources):
+    from chalicelib.verify.handler import API_ROUTE, MISS_METRIC, PAGE_ROUTE, POWERTOOLS_SERVICE
+
+    (api,) = _of_type(resources, "AWS::Serverless::Api").values()
+    paths = api["Properties"]["DefinitionBody"]["paths"]
+    for route in (PAGE_ROUTE, API_ROUTE):
+        for method in ("get", "head"):
+            assert "${Verify.Arn}" in paths[route][method]["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
+    assert resources["Verify"]["Properties"]["Handler"] == "app.verify"
+    allowed = {p["Properties"]["SourceArn"]["Fn::Sub"][0].rsplit("/*/*/", 1)[1]
+               for p in _of_type(resources, "AWS::Lambda::Permission").values()
+               if p["Properties"]["FunctionName"] == {"Ref": "Verify"}}
+    assert allowed == {"verify", "api/verify/*"}
+    # GetItem on the table, only where the partition key is code#<...> (IAM: dynamodb:LeadingKeys)
+    [read] = [s for p in resources["VerifyRole"]["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]
+              if "dynamodb:GetItem" in _listify(s["Action"])]
+    assert read["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["code#*"]}}
+    # method throttling on exactly the verify routes (MethodSetting ResourcePath encodes "/" as "~1")
+    throttled = {(m["ResourcePath"], m["HttpMethod"]) for m in api["Properties"]["MethodSettings"]
+                 if "ThrottlingRateLimit" in m and "ThrottlingBurstLimit" in m}
+    assert throttled == {("/" + r.replace("/", "~1"), m)
+                         for r in (PAGE_ROUTE, API_ROUTE) for m in ("GET", "HEAD")}
+    assert template["Parameters"]["VerifyRateLimit"]["Default"] <= 100
+    # behind CloudFront: never cached (managed CachingDisabled), the query string (?code=) reaches the origin
+    behaviours = resources["PageDistribution"]["Properties"]["DistributionConfig"]["CacheBehaviors"]
+    assert {b["PathPattern"] for b in behaviours} == {"/verify", "/api/verify/*"}
+    assert {b["CachePolicyId"] for b in behaviours} == {"4135ea2d-6df8-44a3-9df3-4b5a84be39ad"}
+    # failed lookups: a metric, and an alarm on a spike
+    [spike] = [a["Properties"] for a in _of_type(resources, "AWS::CloudWatch::Alarm").values()
+               if a["Properties"]["MetricName"] == MISS_METRIC]
+    assert spike["Namespace"] == "Notis" and spike["Dimensions"] == [{"Name": "service", "Value": POWERTOOLS_SERVICE}]
+    assert spike["Statistic"] == "Sum" and spike["Threshold"] == {"Ref": "VerifyMissAlarmThreshold"}

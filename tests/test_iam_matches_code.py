@@ -20,8 +20,10 @@ from pathlib import Path
 
 import pytest
 
+from chalicelib import audit
 from chalicelib import aws as aws_clients
 from chalicelib.campaigns.handler import handle_import
+from chalicelib.campaigns.store import CampaignStore
 from chalicelib.followups.handler import handle_tick
 from chalicelib.handlers import handle_send, handle_ses_event
 from notis_cli.main import main
@@ -35,6 +37,7 @@ ROLE_OF = {
     "ses-events": "SesEventsRole",
     "tick": "TickRole",
     "staff": "StaffPolicy",
+    "verify": "VerifyRole",
 }
 SIGNING = {"sesv2": "ses", "ses": "ses"}
 FREE = {"sts:GetCallerIdentity"}  # needs no permission
@@ -140,15 +143,23 @@ class Recorder:
         self.actor = "test"
         self.calls: dict[str, set[str]] = defaultdict(set)
         self.hooked: set[int] = set()
+        self.audit_writes: list[tuple[str, str, str]] = []  # (actor, operation, condition) on audit#* keys
 
     def hook(self, client) -> None:
         if id(client) not in self.hooked:
             self.hooked.add(id(client))
             client.meta.events.register("before-call.*.*", self.record)
+            client.meta.events.register("before-parameter-build.dynamodb.*", self.record_item)
 
     def record(self, model, params, **_) -> None:
         service = model.service_model.service_name
         self.calls[self.actor].add(iam_action(service, model.name, params))
+
+    def record_item(self, params, model, **_) -> None:
+        """The API parameters of a DynamoDB call (before-call sees the serialised request instead)."""
+        key = params.get("Item") or params.get("Key") or {}
+        if str(key.get("pk", {}).get("S", "")).startswith("audit#"):
+            self.audit_writes.append((self.actor, model.name, str(params.get("ConditionExpression", ""))))
 
     @contextlib.contextmanager
     def acting_as(self, actor: str):
@@ -195,8 +206,9 @@ def test_each_role_allows_every_call_its_code_makes(aws, recorder, tmp_path: Pat
         deliver(aws["queues"][queue], as_actor)
 
     good = tmp_path / "kunder.csv"
-    good.write_bytes(b"Namn;E-post\r\n" + "".join(
-        f"Person {i};{'fel' if i % 4 == 0 else f'p{i}@example.se'}\r\n" for i in range(24)).encode())
+    good.write_bytes(b"Namn;E-post;Adress\r\n" + "".join(  # an address, so the letters make a PDF
+        f"Person {i};{'fel' if i % 4 == 0 else f'p{i}@example.se'};Gatan {i}, 123 45 Ort\r\n"
+        for i in range(24)).encode())
     config._secret_key.cache_clear()
     with recorder.acting_as("staff"):
         assert main(["upload", str(good), "--incident", "korkortsportalen-2024", "--audience", "customers"]) == 0
@@ -220,6 +232,27 @@ def test_each_role_allows_every_call_its_code_makes(aws, recorder, tmp_path: Pat
 
     with recorder.acting_as("staff"):
         assert main(["letters", campaign, "-o", str(tmp_path / "brev.csv")]) == 0
+        assert main(["letters", campaign, "--pdf", str(tmp_path / "brev.pdf")]) == 0  # records each letter's code
+        assert main(["letters", campaign, "--mark-posted"]) == 0
+
+    import app as notis_app  # the public check (its own function): a sent code, a random one, a malformed one
+    from chalicelib.verify import handler as verify_handler
+
+    monkeypatch.setattr(verify_handler, "FLOOR_SECONDS", 0.0)
+    read_keys: list[str] = []
+
+    def note_key(params: dict, **_) -> None:  # returns None: a value would replace the call's parameters
+        if recorder.actor == "verify":
+            read_keys.append(params["Key"]["pk"]["S"])
+
+    client("dynamodb").meta.events.register("provide-client-params.dynamodb.GetItem", note_key)
+    with recorder.acting_as("verify"):
+        for typed in (entries[0]["reference"], "K7QX-2M9D-PA4T", "not a code"):
+            event = {"resource": "/api/verify/{code}", "path": f"/api/verify/{typed}", "httpMethod": "GET",
+                     "headers": {}, "pathParameters": {"code": typed}, "requestContext": {}}
+            assert notis_app.verify(event, None)["statusCode"] == 200
+    # VerifyRole's condition: dynamodb:LeadingKeys like `code#*`, nothing else
+    assert len(read_keys) == 3 and all(k.startswith("code#") for k in read_keys), read_keys
 
     # dead letters the tick puts back: a redrive staff asked for, an SES event from each SES-events queue
     sqs = client("sqs")
@@ -257,8 +290,10 @@ def test_each_role_allows_every_call_its_code_makes(aws, recorder, tmp_path: Pat
     assert did[15]["redriven"] == 1 and did[15]["events_replayed"] == 2 and did[15]["events_failing"] == 0
     assert any(d["digest_sent"] for d in did.values())
     with recorder.acting_as("staff"):
-        for command in (["status"], ["status", campaign], ["evidence", campaign], ["followups"], ["redrive"]):
+        for command in (["status"], ["status", campaign], ["evidence", campaign], ["followups"], ["redrive"],
+                        ["audit"], ["audit", campaign], ["lookup", "p1@example.se"]):
             assert main(command) == 0, command
+        assert main(["lookup", "K7QX-2M9D-PA4T"]) == 1  # a code nobody was sent; its record is looked up all the same
         assert main(["dns"]) == 1  # the emulator has no CloudFormation stack; the call is made all the same
         assert main(["test-send", "it@example.se", "--incident", "korkortsportalen-2024", "--audience", "customers",
                      "--wait", "0"]) == 0
@@ -266,6 +301,13 @@ def test_each_role_allows_every_call_its_code_makes(aws, recorder, tmp_path: Pat
     drain(settings.send_queue, "send", handle_send)
 
     assert recorder.calls["tick"] and recorder.calls["send"] and recorder.calls["import"]
+    # the audit trail: only the importer and the tick write it, and only with puts that cannot replace a record
+    writes = [w for w in recorder.audit_writes if w[1] != "Query"]
+    assert {actor for actor, _, _ in writes} == {"import", "tick"}, writes
+    assert {(op, condition) for _, op, condition in writes} == {("PutItem", "attribute_not_exists(pk)")}
+    actions = {r["action"] for c in CampaignStore(client("dynamodb"), settings.table).list() for r in
+               audit.records(client("dynamodb"), settings.table, str(c["campaign"]))}
+    assert {"upload", "approve", "redrive", "resume", "followup-start", "redriven", "purge"} <= actions
     uses = {actor: implied(actor, calls - FREE) for actor, calls in recorder.calls.items() if actor in ROLE_OF}
     uses.setdefault("ses-events", implied("ses-events", set()))
     missing = {actor: sorted(actions - granted(ROLE_OF[actor])) for actor, actions in uses.items()}
@@ -281,3 +323,86 @@ def _only_campaign() -> dict:
 
     [campaign] = CampaignStore(aws_clients.client("dynamodb"), load_settings().table).list()
     return campaign
+
+
+# -- the audit trail is append-only: an IAM evaluation of the template's own statements ---------------------------
+
+TABLE = {"Fn::GetAtt": ["Table", "Arn"]}
+MISSING = object()
+
+
+def _statements(owner: str) -> list[dict]:
+    resource = load_template()["Resources"][owner]["Properties"]
+    documents = [p["PolicyDocument"] for p in resource.get("Policies", [])] or [resource["PolicyDocument"]]
+    return [statement for document in documents for statement in document["Statement"]]
+
+
+def _on_table(resource: object) -> bool:
+    listed = resource if isinstance(resource, list) else [resource]
+    return any(r == TABLE or r == "*" for r in listed)
+
+
+def _condition_holds(condition: dict, context: dict[str, list[str]]) -> bool:
+    """IAM's condition operators this template uses on the table, as the IAM User Guide defines them (a
+    multivalued key: ForAllValues holds when the key is missing, ForAnyValue does not); anything else fails the
+    test rather than be guessed."""
+    from fnmatch import fnmatchcase
+
+    for operator, tests in condition.items():
+        for key, wanted in tests.items():
+            wanted = wanted if isinstance(wanted, list) else [wanted]
+            assert all(isinstance(w, str) for w in wanted), (operator, key, wanted)
+            values = context.get(key, MISSING)
+            match = {"StringLike": fnmatchcase, "StringEquals": str.__eq__}[operator.split(":")[-1]]
+            if operator.startswith("ForAllValues:"):
+                holds = values is MISSING or all(any(match(v, w) for w in wanted) for v in values)
+            elif operator.startswith("ForAnyValue:"):
+                holds = values is not MISSING and any(match(v, w) for v in values for w in wanted)
+            else:
+                assert ":" not in operator, f"condition operator {operator} is not known to this evaluator"
+                holds = values is not MISSING and len(values) == 1 and any(match(values[0], w) for w in wanted)
+            if not holds:
+                return False
+    return True
+
+
+def allowed(owner: str, action: str, partition_key: str) -> bool:
+    """Would AWS allow `action` on the item with this partition key under `owner`'s statements? An explicit Deny
+    wins, then any Allow (identity policies only: the table has no resource policy)."""
+    from fnmatch import fnmatchcase
+
+    context = {"dynamodb:LeadingKeys": [partition_key]}
+
+    def applies(statement: dict) -> bool:
+        assert "NotAction" not in statement and "NotResource" not in statement
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        return (any(fnmatchcase(action.lower(), a.lower()) for a in actions) and _on_table(statement["Resource"])
+                and _condition_holds(statement.get("Condition", {}), context))
+
+    statements = _statements(owner)
+    if any(s["Effect"] == "Deny" and applies(s) for s in statements):
+        return False
+    return any(s["Effect"] == "Allow" and applies(s) for s in statements)
+
+
+def test_an_audit_record_cannot_be_overwritten_or_deleted_with_the_staff_policy():
+    """Staff cannot put, update, delete or batch-write anything under `audit#`: their requests reach the trail
+    through the importer, which records them with the SQS SenderId. A PutItem cannot be limited to conditional
+    ones by IAM (no condition key for it), so staff get none at all on those keys."""
+    for action in ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"):
+        assert not allowed("StaffPolicy", f"dynamodb:{action}", "audit#c0123456789abcdef0123"), action
+    # the evaluator is not vacuous: what staff may do, it allows
+    assert allowed("StaffPolicy", "dynamodb:UpdateItem", "campaign#c0123456789abcdef0123")
+    assert allowed("StaffPolicy", "dynamodb:GetItem", "audit#c0123456789abcdef0123")
+    assert not allowed("StaffPolicy", "dynamodb:UpdateItem", "send#x.y.notice")
+
+
+@pytest.mark.parametrize("role", ["ImportRecipientsRole", "SendNotificationsRole", "SesEventsRole", "TickRole"])
+def test_no_function_can_change_or_delete_an_audit_record(role):
+    for action in ("UpdateItem", "DeleteItem", "BatchWriteItem"):
+        assert not allowed(role, f"dynamodb:{action}", "audit#c0123456789abcdef0123"), action
+    writes_trail = role in ("ImportRecipientsRole", "TickRole")
+    # They add records with PutItem ... attribute_not_exists(pk) (checked on every call above); IAM cannot
+    # require that condition, which is why docs/deploy.md asks for CloudTrail data events on the table.
+    assert allowed(role, "dynamodb:PutItem", "audit#c0123456789abcdef0123") is writes_trail
+    assert allowed(role, "dynamodb:UpdateItem", "campaign#c0123456789abcdef0123"), "its own work still allowed"

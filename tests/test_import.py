@@ -55,7 +55,8 @@ def test_upload_flows_into_the_send_queue(aws):
     assert campaign["state"] == "queued"
     assert campaign["incident"] == INCIDENT and campaign["audience"] == "customers"
     assert campaign["counts"] == {"rows": 4, "deliverable": 2, "duplicates": 1, "rejected": 0, "warnings": 2,
-                                  "letters": 1}, "Bo's check digit, and Cecilia's letter has no address column"
+                                  "letters": 1, "no_postal_address": 1}, (
+        "Bo's check digit, and Cecilia's letter has no address column")
     messages = send_queue(aws)
     recipients = [r for m in messages for r in m["recipients"]]
     assert sorted(r["email"] for r in recipients) == ["anna@example.se", "bo@example.se"]

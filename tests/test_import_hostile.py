@@ -81,7 +81,7 @@ def test_check_recipients_and_the_import_agree_on_hostile_files(aws, tmp_path: P
     counts = campaign["counts"]
     assert counts == {"rows": doc["rows"], "deliverable": doc["deliverable"], "duplicates": doc["duplicates"],
                       "rejected": result.rejected_count, "warnings": result.warnings_count,
-                      "letters": doc["letters"]}
+                      "letters": doc["letters"], "no_postal_address": doc["no_postal_address_count"]}
     bodies = queued_bodies(aws)
     assert campaign["state"] == "queued"
     assert all(encoded_size(b) <= queue_limit(aws) for b in bodies)

@@ -102,7 +102,7 @@ def test_a_full_run_logs_no_personal_data(aws, captured_logs, capfd):
     campaign = next(c for c in __import__("chalicelib.campaigns.store", fromlist=["x"]).CampaignStore(
         client("dynamodb"), settings.table).list())["campaign"]
     for command in (["status"], ["status", campaign], ["evidence", campaign], ["evidence", campaign, "--json"],
-                    ["followups"]):
+                    ["followups"], ["audit"], ["audit", campaign, "--json"]):
         assert main(command) == 0, command
 
     out, err = capfd.readouterr()

@@ -48,12 +48,14 @@ def test_an_address_over_254_characters_is_rejected_and_a_letter() -> None:
 
 def test_a_broken_postal_address_is_said_for_a_letter() -> None:
     long_address = "Gatan 1, " * 100
-    result = collect([Row(2, "", "Anna", postal_address=long_address), Row(3, "", "Bo", postal_address="Gatan 1"),
-                      Row(4, "åsa@x.se", "Åsa", postal_address=long_address)], hmac_key=KEY)
+    result = collect([Row(2, "", "Anna", postal_address=long_address),
+                      Row(3, "", "Bo", postal_address="Gatan 1, 123 45 Åby"),
+                      Row(4, "åsa@x.se", "Åsa", postal_address=long_address),
+                      Row(5, "cy@x.se", "Cy", postal_address=long_address)], hmac_key=KEY)
     assert len(long_address) > MAX_POSTAL_ADDRESS_CHARS
-    assert [(i.line, i.reason) for i in result.warnings if i.column == "address"] == [
-        (2, LONG_POSTAL_ADDRESS), (4, LONG_POSTAL_ADDRESS)]
-    assert result.warnings_count == len(result.warnings)
+    # a person who needs a letter and whose address cannot take one is an error row; a mailed person is not
+    assert [(i.line, i.reason) for i in result.unreachable] == [(2, LONG_POSTAL_ADDRESS), (4, LONG_POSTAL_ADDRESS)]
+    assert result.unreachable_count == 2 and result.letters_count == 3
 
 
 @settings(max_examples=300)

@@ -235,11 +235,12 @@ def test_report_counts_and_csv_say_how_many_more(monkeypatch) -> None:
     result = collect(bad_rows(300), hmac_key=KEY)
     assert report.counts(result) == {
         "rows": 300, "deliverable": 1, "duplicates": 99, "rejected": 100, "warnings": 200, "letters": 200,
+        "no_postal_address": 200,  # the file has no address column: nobody on the letter list can get one
     }
     lines = report.rows_csv(result).splitlines()
-    assert len(lines) == 1 + 15 + 1
-    assert lines[-1] == f";;;... and {500 - 15} more"
-    assert [p["line"] for p in report.first_problems(result, limit=3)] == [3, 4, 6]
+    assert len(lines) == 1 + 20 + 1
+    assert lines[-1] == f";;;... and {700 - 20} more"
+    assert [p["line"] for p in report.first_problems(result, limit=3)] == [3, 3, 4]  # line 3: no e-mail, no address
 
 
 def _peak_of_bad_file(rows: int) -> tuple[int, int]:

@@ -198,6 +198,14 @@ def test_make_run_end_to_end(stack: tuple[Stack, int, int]) -> None:
     senders = {mail.sender for mail in sent_mail(fetch_model_data(endpoint))}
     assert senders == {"Körkortsportalen Service AB <dataskydd@korkortsportalen.example>"}, senders
 
+    # A code from a sent e-mail is genuine at /verify on the stack's own server (the verify function's routes,
+    # reading the code record the sender wrote); a code nobody was sent is not.
+    [code] = set(re.findall(r"\b[2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4}\b", sent_mail(fetch_model_data(endpoint))[0].text))
+    for typed, genuine in ((code.lower(), "true"), ("ABCD-EFGH-JKMN", "false")):
+        with urllib.request.urlopen(f"{page}api/verify/{typed}", timeout=10) as response:
+            assert response.headers["Cache-Control"] == "no-store"
+            assert f'"genuine": {genuine}' in response.read().decode("utf-8")
+
     # Staff edit the content while the stack runs: first a mistake, which is not published ...
     incident_file = Path(env["NOTIS_CONTENT_DIR"]) / "korkortsportalen-2024" / "incident.yaml"
     original = incident_file.read_text(encoding="utf-8")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.config import Settings
@@ -25,11 +26,21 @@ def handle_import(event: dict, settings: Settings, importer: Any = None) -> dict
     failures = []
     for record in event.get("Records") or []:
         try:
+            attributes = record.get("attributes") or {}
             for item in parse_message(record.get("body", "")):
-                importer.handle(item)
+                importer.handle(item, sender=str(attributes.get("SenderId") or ""),  # who sent it: set by SQS
+                                message_id=str(record.get("messageId") or ""), sent_at=_sent_at(attributes))
         except Exception as exc:  # any failure: the record is retried, then lands in the DLQ
             # The type only: an exception's text could quote a cell of the file.
             log.error("import failed; the message will be retried",
                       extra={"sqs_message_id": record.get("messageId"), "error": type(exc).__name__})
             failures.append({"itemIdentifier": record.get("messageId", "")})
     return {"batchItemFailures": failures}
+
+
+def _sent_at(attributes: dict) -> datetime | None:
+    """The message's SentTimestamp (epoch milliseconds, set by SQS), else None."""
+    try:
+        return datetime.fromtimestamp(int(attributes["SentTimestamp"]) / 1000, UTC)
+    except (KeyError, TypeError, ValueError, OverflowError, OSError):
+        return None

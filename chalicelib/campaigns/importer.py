@@ -16,7 +16,18 @@ from chalicelib.campaigns import report
 from chalicelib.campaigns.objects import open_upload
 from chalicelib.campaigns.queueing import messages, send_all
 from chalicelib.campaigns.store import APPROVED, FAILED, HELD, IMPORTING, QUEUED, STOPPED, TEST, CampaignStore
-from chalicelib.campaigns.uploads import Approval, BadKey, Resume, Retry, StaffRequest, TestSend, Upload, parse_key
+from chalicelib.campaigns.uploads import (
+    Approval,
+    BadKey,
+    FollowupRun,
+    Redrive,
+    Resume,
+    Retry,
+    StaffRequest,
+    TestSend,
+    Upload,
+    parse_key,
+)
 from chalicelib.config import Settings
 from chalicelib.content.model import Incident
 from chalicelib.recipients import ImportResult, UnusableFile, read_recipients
@@ -34,38 +45,95 @@ class Importer:
     incidents: dict[str, Incident]
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
-    def handle(self, item: Upload | StaffRequest) -> dict[str, Any]:
+    def handle(self, item: Upload | StaffRequest, *, sender: str = "", message_id: str = "",
+               sent_at: datetime | None = None) -> dict[str, Any]:
+        """Act on one upload or staff request. `sender` is the SQS message's SenderId (set by SQS: who sent a
+        staff request), `message_id` its SQS message id and `sent_at` its SentTimestamp (both the same on a
+        redelivery)."""
         if isinstance(item, TestSend):
             return self.test_send(item)
-        if isinstance(item, Approval | Retry | Resume) and (self.store.get(item.campaign_id) or {}).get("kind") == TEST:
-            log.info("staff request for a test send ignored", extra={"campaign": item.campaign_id})
-            return {}
+        if isinstance(item, Approval | Retry | Resume | Redrive | FollowupRun):
+            campaign = self.store.get(item.campaign_id) or {}
+            if campaign.get("kind") == TEST:
+                log.info("staff request for a test send ignored", extra={"campaign": item.campaign_id})
+                return {}
+            self._audit_request(item, campaign, sender, message_id, sent_at)
+        if isinstance(item, Redrive | FollowupRun):
+            return {}  # the command itself asked the tick (campaign record); here only the audit trail
         if isinstance(item, Approval):
             return self.approved(item.campaign_id)
         if isinstance(item, Retry):
             return self.retry(item.campaign_id)
         if isinstance(item, Resume):
             return self.resume(item.campaign_id)
-        return self.upload(item)
+        return self.upload(item, message_id=message_id, sent_at=sent_at)
 
-    def upload(self, upload: Upload) -> dict[str, Any]:
+    def upload(self, upload: Upload, *, message_id: str = "", sent_at: datetime | None = None) -> dict[str, Any]:
         campaign_id = upload.campaign_id
+        created_at = self._now()
         created = self.store.create(campaign_id, {
             "bucket": upload.bucket, "key": upload.key, "version": upload.version, "etag": upload.etag,
-            "size": upload.size, "created_at": self._now(),
+            "size": upload.size, "created_at": created_at,
         })
+        # One audit record per notification, however often it is delivered: keyed by the SQS message (its id
+        # and SentTimestamp stay the same on a redelivery), else by the campaign's creation time.
+        delivered = (sent_at.isoformat(), f"upload-{message_id}") if sent_at and message_id else None
         if not created:
             existing = self.store.get(campaign_id) or {}
             state = existing.get("state")
             if state == FAILED:  # e.g. the incident was not deployed yet: the same file uploaded again imports
                 if not self._restart(campaign_id, existing):
                     return self.store.get(campaign_id) or {}
+                self._audit_upload(campaign_id, upload, *(delivered or (self._now(), None)))
             elif state != IMPORTING:
                 log.info("upload already imported", extra={"campaign": campaign_id, "state": state})
                 return existing
             else:
                 log.warning("resuming an interrupted import", extra={"campaign": campaign_id})
+                self._audit_upload(campaign_id, upload,
+                                   *(delivered or (str(existing.get("created_at") or created_at), "upload")))
+        else:
+            self._audit_upload(campaign_id, upload, *(delivered or (created_at, "upload")))
         return self._import(campaign_id, upload)
+
+    def _audit_request(self, item: Approval | Retry | Resume | Redrive | FollowupRun, campaign: dict[str, Any],
+                       sender: str, message_id: str, sent_at: datetime | None) -> None:
+        """The audit record of a staff request: who is the SQS SenderId (the IAM user's or role's unique id and
+        session name, SQS API Reference, ReceiveMessage: not something the sender can choose), when it arrived,
+        and the campaign's state then; one record per SQS message (its id and SentTimestamp make the sort key),
+        however often it is delivered."""
+        from chalicelib import audit
+
+        action = {Approval: audit.APPROVE, Retry: audit.RETRY, Resume: audit.RESUME, Redrive: audit.REDRIVE,
+                  FollowupRun: audit.FOLLOWUP_RUN}[type(item)]
+        details: dict[str, audit.Detail] = {"state": str(campaign.get("state") or "none")}
+        if isinstance(item, FollowupRun):
+            details["marker"] = item.marker
+        if isinstance(item, Approval):
+            counts = campaign.get("counts") if isinstance(campaign.get("counts"), dict) else {}
+            details |= {name: int(counts.get(name) or 0) for name in ("rows", "deliverable", "rejected", "letters")}
+        once = message_id if sent_at and message_id and audit.SAFE_NAME.match(message_id) else None
+        audit.record(self.store.client, self.settings.table, action=action, campaign=item.campaign_id,
+                     by=sender or "unknown (the message names no sender)", at=sent_at or self.clock(),
+                     keep=audit.keep_days(self.incidents.get(str(campaign.get("incident") or ""))), details=details,
+                     once=once)
+
+    def _audit_upload(self, campaign_id: str, upload: Upload, at: str, once: str | None) -> None:
+        """The audit record of an upload: who (the S3 event's principal), when, how big, for which incident and
+        audience (when the key names them plainly); `once` keeps a redelivered notification to one record."""
+        from chalicelib import audit
+
+        details: dict[str, audit.Detail] = {"bytes": upload.size}
+        try:
+            slug, audience = parse_key(upload.key)
+        except BadKey:
+            slug = audience = ""
+        details |= {name: value for name, value in (("incident", slug), ("audience", audience))
+                    if value and audit.SAFE_NAME.match(value)}
+        audit.record(self.store.client, self.settings.table, action=audit.UPLOAD, campaign=campaign_id,
+                     by=upload.principal or "unknown (the S3 event names no principal)",
+                     at=datetime.fromisoformat(at), keep=audit.keep_days(self.incidents.get(slug)),
+                     details=details, once=once if once and audit.SAFE_NAME.match(once) else None)
 
     def retry(self, campaign_id: str) -> dict[str, Any]:
         """`notis retry`: import a failed campaign's file again from scratch; any other state: nothing."""

@@ -25,6 +25,7 @@ def counts(result: ImportResult) -> dict[str, int]:
         "rejected": result.rejected_count,
         "warnings": result.warnings_count,
         "letters": result.letters_count,
+        "no_postal_address": result.unreachable_count,  # need a letter but have no usable postal address
     }
 
 
@@ -37,6 +38,7 @@ def rows_csv(result: ImportResult) -> str:
         [(i, "rejected") for i in result.rejected]
         + [(i, "warning") for i in result.warnings]
         + [(i, "letter") for i in result.letters]
+        + [(i, "no letter address") for i in result.unreachable]
     )
     issues.sort(key=lambda pair: (pair[0].line, pair[1]))
     out = io.StringIO()
@@ -46,7 +48,7 @@ def rows_csv(result: ImportResult) -> str:
     listed = issues[:MAX_REPORTED_ROWS]
     for issue, kind in listed:
         writer.writerow([issue.line, kind, safe_cell(issue.column), safe_cell(issue.reason)])
-    total = result.rejected_count + result.warnings_count + result.letters_count
+    total = result.rejected_count + result.warnings_count + result.letters_count + result.unreachable_count
     if total > len(listed):
         writer.writerow(["", "", "", f"... and {total - len(listed)} more"])
     return out.getvalue()
@@ -60,7 +62,7 @@ def first_problems(result: ImportResult, limit: int = 10) -> list[dict[str, Any]
     """The first bad rows, for `notis status` (GOV.UK Notify shows the first errors by row)."""
     seen: set[tuple[int, str]] = set()
     found = []
-    for issue in sorted(result.rejected + result.letters, key=lambda i: i.line):
+    for issue in sorted(result.rejected + result.letters + result.unreachable, key=lambda i: i.line):
         if (issue.line, issue.reason) not in seen:  # a rejected row is also on the letter list: show it once
             seen.add((issue.line, issue.reason))
             found.append({"line": issue.line, "column": issue.column, "reason": issue.reason})

@@ -19,6 +19,7 @@ class Upload:
     version: str = ""
     etag: str = ""
     size: int = 0
+    principal: str = ""  # who uploaded it: the S3 event's userIdentity.principalId, for the audit trail
 
     @property
     def campaign_id(self) -> str:
@@ -51,6 +52,23 @@ class Resume:
 
 
 @dataclass(frozen=True)
+class Redrive:
+    """Staff asked for a campaign's dead send messages to go back (`notis redrive`): the tick moves them; this
+    message only puts the request in the audit trail."""
+
+    campaign_id: str
+
+
+@dataclass(frozen=True)
+class FollowupRun:
+    """Staff asked to start a follow-up or update notice by hand (`notis followups run`): the tick (or the command,
+    with --here) starts it; this message only puts the request in the audit trail."""
+
+    campaign_id: str
+    marker: str
+
+
+@dataclass(frozen=True)
 class TestSend:
     """Staff asked for one real notice to one address of theirs (`notis test-send`), outside every campaign.
 
@@ -80,10 +98,11 @@ def campaign_id_of_test_send(token: str) -> str:
     return "c" + hashlib.sha256(f"test-send\n{token}".encode()).hexdigest()[:20]
 
 
-StaffRequest = Approval | Retry | Resume | TestSend
-_STAFF_REQUESTS: dict[str, type[Approval] | type[Retry] | type[Resume]] = {
-    "approve": Approval, "retry": Retry, "resume": Resume,
+StaffRequest = Approval | Retry | Resume | Redrive | FollowupRun | TestSend
+_STAFF_REQUESTS: dict[str, type[Approval] | type[Retry] | type[Resume] | type[Redrive]] = {
+    "approve": Approval, "retry": Retry, "resume": Resume, "redrive": Redrive,
 }
+MARKER = re.compile(r"^[fu]-[a-z0-9-]{1,63}$")  # a follow-up's or update notice's marker id
 CAMPAIGN_ID = re.compile(r"^c[0-9a-f]{20}$")
 TEST_SEND_TOKEN = re.compile(r"^[0-9a-f]{16}$")
 SLUG = re.compile(r"^[a-z0-9-]{1,63}$")  # an incident's or audience's name as a send id holds it
@@ -109,7 +128,8 @@ def parse_key(key: str) -> tuple[str, str]:
 
 def parse_message(body: str) -> list[Upload | StaffRequest]:
     """What one import-queue message asks: uploads (an S3 notification; none for S3's test event), or a staff
-    request `{"notis": "approve" | "retry" | "resume", "campaign": "<campaign id>"}`, or a test send
+    request `{"notis": "approve" | "retry" | "resume" | "redrive", "campaign": "<campaign id>"}` or
+    `{"notis": "followup-run", "campaign", "marker": "f-<id>" | "u-<id>"}`, or a test send
     `{"notis": "test-send", "token", "incident", "audience", "email", "lang"}`. Anything else: nothing."""
     try:
         doc = json.loads(body)
@@ -120,6 +140,12 @@ def parse_message(body: str) -> list[Upload | StaffRequest]:
     if doc.get("notis") == "test-send":
         test = _test_send(doc)
         return [test] if test else []
+    if doc.get("notis") == "followup-run":
+        campaign, marker = doc.get("campaign"), doc.get("marker")
+        if set(doc) != {"notis", "campaign", "marker"} or not isinstance(campaign, str) or not isinstance(
+                marker, str) or not CAMPAIGN_ID.match(campaign) or not MARKER.match(marker):
+            return []
+        return [FollowupRun(campaign, marker)]
     if "notis" in doc:
         kind, campaign = doc.get("notis"), doc.get("campaign")
         request = _STAFF_REQUESTS.get(kind) if isinstance(kind, str) else None
@@ -161,4 +187,5 @@ def _upload(record: Any) -> Upload | None:
         version=str(obj.get("versionId") or ""),
         etag=str(obj.get("eTag") or ""),
         size=int(obj.get("size") or 0),
+        principal=str((record.get("userIdentity") or {}).get("principalId") or "")[:512],
     )

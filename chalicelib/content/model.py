@@ -111,6 +111,12 @@ class Incident:
         return tuple(sorted(self.updates, key=lambda u: u.at, reverse=True))
 
     @property
+    def verify_url(self) -> str:
+        """Where a reader checks a reference code: the page's site root + /verify, written out in every e-mail."""
+        root = self.page_url.split("/incidents/")[0] if "/incidents/" in self.page_url else self.page_url
+        return root.rstrip("/") + "/verify"
+
+    @property
     def is_open(self) -> bool:
         return self.status != "resolved"
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-LANGUAGES = ("sv", "en")
-DEFAULT_LANGUAGE = "sv"
+from chalicelib.content.languages import DEFAULT_LANGUAGE, LANGUAGES
+
+__all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "Text"]
 
 
 @dataclass(frozen=True)

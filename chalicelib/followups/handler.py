@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from chalicelib import audit
 from chalicelib.config import Settings
 from chalicelib.content.model import Incident
 from chalicelib.followups import digest as D
@@ -70,6 +71,11 @@ def handle_tick(
         result = starter.start(item, by_campaign[item.campaign], by_hand=by_hand)
         if not result.started:
             return
+        _step(summary, "audit", item.campaign, lambda: _audit(
+            dynamodb, settings, incidents, audit.FOLLOWUP_START, item.campaign, item.incident, at, {
+                "marker": item.marker, "send_id": item.send_id, "by_hand": by_hand, "state": result.state,
+                "recipients": result.recipients, "left_out_suppressed": result.skipped_suppressed,
+                "left_out_delivered": result.skipped_delivered}))
         if result.state == "failed":
             summary["failed"] += 1
             return
@@ -94,12 +100,17 @@ def handle_tick(
     for campaign in campaigns:  # redrives staff asked for (notis redrive): the tick writes the send queue, staff don't
         if campaign.get("redrive_requested") is not None:
             _step(summary, "redrive", campaign["campaign"],
-                  lambda c=campaign: _redrive(dynamodb, sqs, settings, c, summary))
+                  lambda c=campaign: _redrive(dynamodb, sqs, settings, c, summary, incidents=incidents, at=at))
     _step(summary, "dead SES events", "-", lambda: _replay_ses_events(sqs, settings, summary))
 
     purger = Purger(s3, dynamodb, settings.table)
     for campaign in due_for_purge(campaigns, incidents, at):
-        _step(summary, "purge", campaign["campaign"], lambda c=campaign: _purge(purger, c, at, summary))
+        counts: dict[str, int] = {}
+        _step(summary, "purge", campaign["campaign"], lambda c=campaign, n=counts: n.update(_purge(purger, c, at,
+                                                                                                  summary)))
+        if counts:
+            _step(summary, "audit", campaign["campaign"], lambda c=campaign, n=counts: _audit(
+                dynamodb, settings, incidents, audit.PURGE, c["campaign"], c.get("incident"), at, n))
     if settings.staff_email and D.is_digest_time(at):
         _step(summary, "digest", "-", lambda: _digest(settings, at, dynamodb, sqs, ses, markers, incidents,
                                                        summary))
@@ -116,9 +127,17 @@ def _step(summary: dict[str, int], what: str, campaign: str, action: Callable[[]
                   extra={"step": what, "campaign": campaign, "error": type(exc).__name__})
 
 
-def _purge(purger: Any, campaign: dict[str, Any], at: datetime, summary: dict[str, int]) -> None:
-    purger.purge(campaign, at)
+def _purge(purger: Any, campaign: dict[str, Any], at: datetime, summary: dict[str, int]) -> dict[str, int]:
+    counts = purger.purge(campaign, at)
     summary["purged"] += 1
+    return counts
+
+
+def _audit(dynamodb: Any, settings: Settings, incidents: Mapping[str, Incident], action: str, campaign: str,
+           incident: Any, at: datetime, details: Mapping[str, Any]) -> None:
+    """Record what this scheduled run did to what is sent, in the audit trail (who: this function's name)."""
+    audit.record(dynamodb, settings.table, action=action, campaign=campaign, by=audit.scheduled_actor(), at=at,
+                 keep=audit.keep_days(incidents.get(str(incident or ""))), details=details)
 
 
 def _mark_stale(markers: Any, item: Scheduled, at: datetime, summary: dict[str, int]) -> None:
@@ -132,7 +151,8 @@ def _mark_stale(markers: Any, item: Scheduled, at: datetime, summary: dict[str, 
                     extra={"campaign": item.campaign, "marker": item.marker})
 
 
-def _redrive(dynamodb: Any, sqs: Any, settings: Settings, campaign: dict[str, Any], summary: dict[str, int]) -> None:
+def _redrive(dynamodb: Any, sqs: Any, settings: Settings, campaign: dict[str, Any], summary: dict[str, int], *,
+             incidents: Mapping[str, Incident], at: datetime) -> None:
     from chalicelib.campaigns.store import campaign_key
     from chalicelib.followups.redrive import move_campaign
 
@@ -140,6 +160,9 @@ def _redrive(dynamodb: Any, sqs: Any, settings: Settings, campaign: dict[str, An
     queue = sqs.get_queue_url(QueueName=settings.send_queue)["QueueUrl"]
     moved, _others = move_campaign(sqs, dlq, queue, str(campaign["campaign"]))
     summary["redriven"] += moved
+    _step(summary, "audit", str(campaign["campaign"]), lambda: _audit(
+        dynamodb, settings, incidents, audit.REDRIVEN, str(campaign["campaign"]), campaign.get("incident"),
+        at, {"messages_moved": moved}))
     try:  # done: drop the request, unless staff asked again meanwhile (then the next tick looks again)
         dynamodb.update_item(TableName=settings.table, Key=campaign_key(str(campaign["campaign"])),
                              UpdateExpression="REMOVE redrive_requested",

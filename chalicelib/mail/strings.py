@@ -36,6 +36,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "genuine_text": "Vi ber dig aldrig att logga in, legitimera dig med BankID eller lämna lösenord, koder "
         "eller kortuppgifter. Vi skickar inga bilagor. Skriv in sidans adress i webbläsaren själv i stället "
         "för att klicka på länkar. Är du osäker, kontakta oss på telefon eller e-post enligt ovan.",
+        "verify_text": "Vill du kontrollera att det här e-brevet kommer från oss? Gå till {address} och skriv in "
+        "referenskoden här nedanför. Där ser du om vi har skickat ett meddelande med den koden.",
         "reference": "Din referenskod",
         "reference_text": "Ange den om du kontaktar oss, så hittar vi rätt fortare.",
         "regards": "Med vänliga hälsningar",
@@ -73,6 +75,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "genuine_text": "We never ask you to log in, identify yourself with BankID or give passwords, codes or "
         "card details. We send no attachments. Type the page address into your browser yourself instead of "
         "clicking links. If in doubt, contact us by phone or e-mail as shown above.",
+        "verify_text": "Want to check that this e-mail comes from us? Go to {address} and type the reference "
+        "code below. You will see whether we sent a message with that code.",
         "reference": "Your reference code",
         "reference_text": "Quote it if you contact us, so that we can help you faster.",
         "regards": "Kind regards",

@@ -20,6 +20,7 @@ from chalicelib.recipients.email import (
 )
 from chalicelib.recipients.issues import RowIssue
 from chalicelib.recipients.personnummer import validate_personnummer
+from chalicelib.recipients.postal import address_problem
 from chalicelib.recipients.store import LINES_KEPT, Recipient, RecipientStore
 from chalicelib.recipients.table import Row
 
@@ -38,7 +39,7 @@ LONG_NAME = (
 # The postal address is not kept at import, but a letter is printed from it: say so when it is clearly broken.
 MAX_POSTAL_ADDRESS_CHARS = 500
 LONG_POSTAL_ADDRESS = (
-    f"the postal address is longer than {MAX_POSTAL_ADDRESS_CHARS} characters; check it before printing a letter"
+    f"needs a letter but has no usable postal address: it is longer than {MAX_POSTAL_ADDRESS_CHARS} characters"
 )
 
 __all__ = ["LINES_KEPT", "MAX_ISSUES_KEPT", "ImportResult", "Recipient", "RowIssue", "collect"]
@@ -54,9 +55,11 @@ class ImportResult:
     rejected: list[RowIssue] = field(default_factory=list)
     warnings: list[RowIssue] = field(default_factory=list)
     letters: list[RowIssue] = field(default_factory=list)
+    unreachable: list[RowIssue] = field(default_factory=list)  # need a letter, but no usable postal address
     rejected_count: int = 0
     warnings_count: int = 0
     letters_count: int = 0
+    unreachable_count: int = 0
 
     @property
     def deliverable(self) -> int:
@@ -76,10 +79,10 @@ def collect(rows: Iterable[Row], *, hmac_key: bytes, default_lang: str = "sv") -
     """
     store = RecipientStore(hmac_key)
     result = ImportResult(store)
-    rejected, warnings, letters = result.rejected, result.warnings, result.letters
+    rejected, warnings, letters, unreachable = result.rejected, result.warnings, result.letters, result.unreachable
     for note in getattr(rows, "notes", ()):
         warnings.append(note)
-    n_rejected = n_letters = 0
+    n_rejected = n_letters = n_unreachable = 0
     n_warnings = len(warnings)
     cap = MAX_ISSUES_KEPT
     count = merged = 0
@@ -99,7 +102,7 @@ def collect(rows: Iterable[Row], *, hmac_key: bytes, default_lang: str = "sv") -
         raw = row.email
         if not raw:
             n_letters += _keep(letters, RowIssue(line, NO_ADDRESS, "e-mail"), cap)
-            n_warnings += _check_postal_address(row, warnings, cap)
+            n_unreachable += _check_postal_address(row, unreachable, cap)
             continue
         email = fast_normalise(raw)  # the common case, without the exception machinery
         if email is None:
@@ -109,14 +112,14 @@ def collect(rows: Iterable[Row], *, hmac_key: bytes, default_lang: str = "sv") -
                 reason = str(exc)
                 n_warnings += _keep(warnings, RowIssue(line, reason, "e-mail"), cap)
                 n_letters += _keep(letters, RowIssue(line, reason, "e-mail"), cap)
-                n_warnings += _check_postal_address(row, warnings, cap)
+                n_unreachable += _check_postal_address(row, unreachable, cap)
                 continue
             except InvalidEmail as exc:
                 reason = str(exc)
                 if reason != NO_ADDRESS:  # a cell of only invisible characters is simply empty
                     n_rejected += _keep(rejected, RowIssue(line, reason, "e-mail"), cap)
                 n_letters += _keep(letters, RowIssue(line, reason, "e-mail"), cap)
-                n_warnings += _check_postal_address(row, warnings, cap)
+                n_unreachable += _check_postal_address(row, unreachable, cap)
                 continue
         name = row.name
         if "  " in name or "\n" in name or "\t" in name:
@@ -135,6 +138,7 @@ def collect(rows: Iterable[Row], *, hmac_key: bytes, default_lang: str = "sv") -
     result.rows = count
     result.duplicates_merged = merged
     result.rejected_count, result.warnings_count, result.letters_count = n_rejected, n_warnings, n_letters
+    result.unreachable_count = n_unreachable
     return result
 
 
@@ -145,8 +149,12 @@ def _keep(issues: list[RowIssue], issue: RowIssue, cap: int) -> int:
     return 1
 
 
-def _check_postal_address(row: Row, warnings: list[RowIssue], cap: int) -> int:
-    """1 (a warning added) when the letter's postal address is clearly broken, else 0."""
-    if len(row.postal_address) <= MAX_POSTAL_ADDRESS_CHARS:
-        return 0
-    return _keep(warnings, RowIssue(row.line, LONG_POSTAL_ADDRESS, "address"), cap)
+def _check_postal_address(row: Row, unreachable: list[RowIssue], cap: int) -> int:
+    """1 (an error kept) when this person needs a letter and has no usable postal address, else 0.
+
+    Staff must find them another way; the reason is fixed, never the address itself.
+    """
+    if len(row.postal_address) > MAX_POSTAL_ADDRESS_CHARS:
+        return _keep(unreachable, RowIssue(row.line, LONG_POSTAL_ADDRESS, "address"), cap)
+    problem = address_problem(row.postal_address)
+    return 0 if problem is None else _keep(unreachable, RowIssue(row.line, problem, "address"), cap)

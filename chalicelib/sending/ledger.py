@@ -176,15 +176,19 @@ class Ledger:
             campaign=campaign,
         )
 
-    def release(self, send_id: str, key: str, *, owner: str) -> None:
-        """Give a claim back when SES certainly did not send (an error reply, or we never called it)."""
+    def release(self, send_id: str, key: str, *, owner: str, forget_reference: bool = False) -> None:
+        """Give a claim back when SES certainly did not send (an error reply, or we never called it).
+
+        `forget_reference`: the next claim draws a new code (this one belongs to someone else's message)."""
         try:
             self.client.update_item(
                 TableName=self.table,
                 Key=_key(send_id, key),
-                UpdateExpression="SET lease_until = :zero",
+                UpdateExpression="SET lease_until = :zero" + (" REMOVE #r" if forget_reference else ""),
                 ConditionExpression="#s = :claimed AND #o = :owner",
-                ExpressionAttributeNames={"#s": "state", "#o": "owner"},
+                # `reference` is a DynamoDB reserved word; a name the expressions do not use is refused.
+                ExpressionAttributeNames={"#s": "state", "#o": "owner"}
+                | ({"#r": "reference"} if forget_reference else {}),
                 ExpressionAttributeValues={":zero": {"N": "0"}, ":claimed": {"S": CLAIMED}, ":owner": {"S": owner}},
             )
         except self.client.exceptions.ConditionalCheckFailedException:

@@ -397,6 +397,8 @@ def evidence(
     sends: Iterable[tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]] = (),
     purge: dict[str, Any] | None = None,
     local: bool = False,
+    audit_trail: Iterable[dict[str, Any]] = (),
+    posted: Iterable[dict[str, Any]] = (),
 ) -> dict[str, Any]:
     """What the supervisory authority asks for, without personal data: the file's counts, what happened when
     and by whom, and for the first notice and each follow-up or update notice (`sends`: marker, its ledger
@@ -404,13 +406,19 @@ def evidence(
     entries = list(entries)
     status = send_status(campaign_item, entries, now=now, configured_rate=0.0, earlier=earlier)
     followups = [_send_doc(marker, list(e), list(s), now=now) for marker, e, s in sends]
-    posted = campaign_item.get("letters_posted")
+    batches = [_batch(b) for b in posted]  # `notis letters --mark-posted`: counts only
+    by_letter = notified_by_letter(batches)
+    for f in followups:
+        f["notified_by_letter"] = by_letter.get(f["send_id"], 0)
     doc = {
         "campaign": status.campaign,
         "incident": status.incident,
         "audience": status.audience,
         "file": _file(campaign_item),
-        "history": history(campaign_item),
+        "history": sorted(history(campaign_item) + [
+            {"at": b["at"], "event": "staff: letters posted", "by": b["by"],
+             "detail": f"{b['letters']} letter(s) to {b['people']} people, posted {b['posted_on']}, {b['send_id']}"}
+            for b in batches], key=lambda e: e["at"]),
         "sending_started": _iso(status.started_at),
         "sending_ended": _iso(status.finished_at),
         "complete": status.done,
@@ -428,7 +436,10 @@ def evidence(
         "not_yet_settled": status.queued + status.in_flight,
         "letters": status.letters,
         "letters_needed": status.letters + sum(f["letters"] for f in followups),
-        "letters_posted": int(posted) if isinstance(posted, (int, float)) or str(posted).isdigit() else None,
+        "letters_posted": sum(by_letter.values()) if batches else None,
+        "notified_by_letter": by_letter.get(
+            str(campaign_item.get("send_id") or f"{status.incident}.{status.audience}.notice"), 0),
+        "letter_batches": batches,
         "sent_more_than_once_possible": sum(1 for e in entries if _num(e, "attempts") > 1),
         "message_log": _message_log(entries),
         "followups": followups,
@@ -436,11 +447,29 @@ def evidence(
         "purge": {"purged_at": purge.get("purged_at"), **{k: _num(purge, k) for k in (
             "upload_versions", "delete_markers", "report_objects")}} if purge else None,
         "pseudonym": PSEUDONYM,
+        "audit_trail": [{k: row[k] for k in ("at", "action", "by", "details")} for row in audit_trail],
     }
     if local:
         doc["delivery_events_simulated"] = False
         doc["warning"] = NO_DELIVERY_EVENTS
     return doc
+
+
+def _batch(record: dict[str, Any]) -> dict[str, Any]:
+    return {"send_id": str(record.get("send_id", "")), "letters": _num(record, "letters"),
+            "people": _num(record, "people"), "posted_on": str(record.get("posted_on", "")),
+            "by": str(record.get("by") or "unknown"), "at": str(record.get("at", ""))}
+
+
+def notified_by_letter(batches: Iterable[dict[str, Any]]) -> dict[str, int]:
+    """People reached by letter per send id: the newest posted batch of each send (`notis letters
+    --mark-posted` counts the send's whole letter list, which only grows as more e-mail bounces)."""
+    newest: dict[str, dict[str, Any]] = {}
+    for batch in batches:
+        send = str(batch.get("send_id", ""))
+        if send not in newest or str(batch.get("at", "")) >= str(newest[send].get("at", "")):
+            newest[send] = batch
+    return {send: _num(b, "people") for send, b in newest.items()}
 
 
 def _log_lines(rows: list[dict[str, Any]]) -> list[str]:
@@ -483,6 +512,7 @@ def evidence_text(doc: dict[str, Any]) -> str:
         f"Too late, not mailed:  {doc['not_mailed_expired']}",
         f"Not settled yet:       {doc['not_yet_settled']}",
         f"Letters needed:        {doc['letters']}",
+        f"Notified by letter:    {doc.get('notified_by_letter', 0)}",
         f"Pseudonym:             {doc['pseudonym']}",
         "",
         *_log_lines(doc["message_log"]),
@@ -498,6 +528,7 @@ def evidence_text(doc: dict[str, Any]) -> str:
             f"refused {s['failed']}, suppressed {s['suppressed']}, already notified {s['already_notified']}, "
             f"too late {s['too_late']}, not settled yet {s['not_yet_settled']}"
             + (", complete" if s["complete"] else ""),
+            f"  letters needed {s['letters']}, notified by letter {s.get('notified_by_letter', 0)}",
             *_log_lines(s["message_log"]),
         ]
     posted = "not recorded" if doc["letters_posted"] is None else str(doc["letters_posted"])
@@ -510,6 +541,10 @@ def evidence_text(doc: dict[str, Any]) -> str:
         lines.append(f"Retention: file and reports deleted at {doc['purged_at']}")
     else:
         lines.append("Retention: the file and reports are not deleted yet")
+    from chalicelib.audit import describe
+
+    lines += ["", "Audit trail (staff actions and scheduled runs that changed what is sent):"]
+    lines += [f"  {describe(row)}" for row in doc.get("audit_trail", [])] or ["  none recorded"]
     return "\n".join(lines) + "\n"
 
 
@@ -520,6 +555,7 @@ class LetterRow:
     postal_address: str
     email: str
     reason: str
+    lang: str | None = None  # the row's language cell, as the reader recognised it
 
 
 def letter_rows(
@@ -538,7 +574,8 @@ def letter_rows(
             reason = letter_keys[key]
         else:
             continue
-        yield LetterRow(row.line, row.name or "", getattr(row, "postal_address", "") or "", raw, reason)
+        yield LetterRow(row.line, row.name or "", getattr(row, "postal_address", "") or "", raw, reason,
+                        getattr(row, "lang", None))
 
 
 def format_duration(seconds: float | None) -> str:

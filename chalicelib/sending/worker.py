@@ -71,6 +71,7 @@ from chalicelib.sending import ledger as L
 from chalicelib.sending.ids import KEY_RE, SEND_ID_RE
 from chalicelib.sending.ratelimit import RateLimiter
 from chalicelib.sending.ses import Retry, SendError, build_request, plain_reason, send
+from chalicelib.verify.codes import CodeBook, CodeTaken
 
 log = logging.getLogger("notis.sending")
 
@@ -233,6 +234,7 @@ class Worker:
         retry: Retry = Retry(),  # noqa: B008 - frozen value
         new_reference: Callable[[], str] | None = None,
         stopped: str = "",
+        codes: Any = None,
     ):
         self.ledger = ledger
         self.ses = ses_client
@@ -250,6 +252,8 @@ class Worker:
         self.sleep = sleep
         self.retry = retry
         self.new_reference = new_reference or _reference
+        # Where codes are recorded (chalicelib/verify/codes.py): the ledger's table unless injected.
+        self.codes = codes or CodeBook(ledger.client, ledger.table)
         self.stopped = stopped  # why all sending stopped, in plain words ("" while it goes on)
         self.stop_code = "config" if stopped else ""
         self.stats = Stats()
@@ -313,6 +317,9 @@ class Worker:
         )
         if not claim.ok:
             return self._settled(job, r, claim.state, claim.campaign, now, expires)
+        unrecorded = self._record_code(job, r, owner, claim.reference, now, expires)
+        if unrecorded:
+            return "pending", unrecorded
         try:
             raw = self.render(job, r, claim.reference)
             request = build_request(raw, sender=self.sender, to=r.email, send_id=job.send_id, key=r.key,
@@ -346,6 +353,27 @@ class Worker:
             job.send_id, r.key, owner=owner, message_id=message_id, now=self.now(), campaign=job.campaign
         )
         return "sent", ""
+
+    def _record_code(self, job: SendJob, r: Recipient, owner: str, code: str, now: float, expires: int) -> str:
+        """The code record the public check reads (chalicelib/verify/codes.py), before any mail carries the code.
+
+        "" when recorded (or already, by an earlier claim of this entry). Otherwise the claim is given back and
+        the reason returned: no mail goes without its record, and a fault that is not about this person never
+        settles them. A code another message holds (hopeless at 58 bits, but) is forgotten, so the next claim
+        draws a new one: no mail ever carried it to this person, since its record would then be theirs.
+        """
+        try:
+            self.codes.record(code, send_id=job.send_id, campaign=job.campaign, key=r.key, now=now, expires_at=expires)
+            return ""
+        except CodeTaken:
+            log.error("reference code already taken; claim given back for a new code", extra={"send_id": job.send_id})
+            self.ledger.release(job.send_id, r.key, owner=owner, forget_reference=True)
+            return "code-taken"
+        except Exception as exc:  # an AWS fault (throttled, 5xx, timeout): retried through the queue
+            log.error("code record not written; claim given back",
+                      extra={"send_id": job.send_id, "error": type(exc).__name__})
+            self.ledger.release(job.send_id, r.key, owner=owner)
+            return "code-record"
 
     def _not_recorded(self, job: SendJob, r: Recipient, now: float, expires: int) -> tuple[str, str]:
         """Suppressed or expired, but the ledger entry exists: see whose it is (rare: read it)."""

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
+
+from chalicelib.web.wire import PUBLIC_BASE_HEADER, base_path, etag_matches, etag_of
+
+__all__ = ["PUBLIC_BASE_HEADER", "Page", "Rendered", "Request", "base_path", "respond"]
 
 CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=300"
 PERMISSIONS_POLICY = (
@@ -38,7 +41,7 @@ class Rendered:
     _headers: dict = field(init=False, default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "etag", '"' + hashlib.sha256(self.body.encode()).hexdigest()[:32] + '"')
+        object.__setattr__(self, "etag", etag_of(self.body))
 
     def headers(self, *, api: bool, vary_language: bool) -> dict[str, str]:
         key = (api, vary_language)
@@ -75,41 +78,10 @@ def base_headers(rendered: Rendered, *, api: bool, vary_language: bool) -> dict[
 def respond(request: Request, rendered: Rendered, *, status: int = 200, api: bool = False,
             vary_language: bool = False) -> Page:
     headers = rendered.headers(api=api, vary_language=vary_language)
-    if status == 200 and _matches(request.headers.get("if-none-match", ""), rendered.etag):
+    if status == 200 and etag_matches(request.headers.get("if-none-match", ""), rendered.etag):
         # The headers the 200 would carry (RFC 9110 15.4.5), Content-Type included: without one, Chalice
         # labels the empty body application/json, and a cache could store that over the page's type.
         return Page(status=304, body="", headers=headers)
     if status != 200:
         headers["Cache-Control"] = "public, max-age=30"
     return Page(status=status, body=rendered.body, headers=headers)
-
-
-def _matches(if_none_match: str, etag: str) -> bool:
-    if not if_none_match:
-        return False
-    if if_none_match.strip() == "*":
-        return True
-    candidates = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-    return etag in candidates
-
-
-PUBLIC_BASE_HEADER = "x-notis-public-base"  # set by the CloudFront distribution (.chalice/resources.json)
-
-
-def base_path(context_path: str, route_path: str, headers: dict[str, str] | None = None) -> str:
-    """The prefix API Gateway puts before our routes (its stage, e.g. "/api"), so links work behind it.
-
-    Behind CloudFront the reader's paths have no stage (CloudFront adds it on the way to the origin), and the
-    distribution says so with `X-Notis-Public-Base: /`: links are then written without the prefix. A reader who
-    sends the header to the bare API address only changes their own links.
-    """
-    if (headers or {}).get(PUBLIC_BASE_HEADER) == "/":
-        return ""
-    if route_path and context_path.endswith(route_path):
-        prefix = context_path[: len(context_path) - len(route_path)]
-    elif route_path == "/" and context_path:
-        prefix = context_path
-    else:
-        prefix = ""
-    prefix = prefix.rstrip("/")
-    return prefix if all(c.isalnum() or c in "/-_." for c in prefix) else ""

@@ -6,13 +6,24 @@ paths no more specific resource serves. Chalice's local gateway matches it as on
 the 404 page. This teaches the local gateway API Gateway's order: a route of the same length (literal parts
 before variables) first, then the greedy route with the longest prefix. Never used in Lambda: the app installs
 it only outside Lambda, and imports `chalice.local` only once something else has (no cost on a cold start).
+
+It also plays API Gateway's routing of paths to a function of their own (`serve_function`: the verify function,
+which the template routes in .chalice/resources.json) and, in the local server, a per-client limit on them
+(`ClientBuckets`) where AWS has method throttling.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import importlib.abc
 import importlib.util
+import os
+import secrets
 import sys
+import threading
+import time
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -61,11 +72,121 @@ def best_route(routes: list[str], path: str) -> tuple[str, dict[str, str]] | Non
     return route, captured
 
 
+class ClientBuckets:
+    """A token bucket per client, in memory: `burst` answers at once, then `rate` per second.
+
+    Clients are told apart by a keyed hash of their address with a key drawn per process, so not even memory
+    holds an address; at most `max_clients` buckets are kept (the fullest are forgotten first).
+    """
+
+    def __init__(self, rate: float = 1.0, burst: int = 10, *, max_clients: int = 10_000,
+                 clock: Callable[[], float] = time.monotonic):
+        self.rate, self.burst, self.max_clients, self.clock = rate, float(burst), max_clients, clock
+        self._salt = secrets.token_bytes(32)
+        self._buckets: dict[bytes, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_env(cls) -> ClientBuckets:
+        """NOTIS_VERIFY_LIMIT="<per second>/<burst>" (default 1/10: a person typing codes never meets it)."""
+        rate, _, burst = os.environ.get("NOTIS_VERIFY_LIMIT", "1/10").partition("/")
+        try:
+            return cls(float(rate), int(burst))
+        except ValueError:
+            raise SystemExit(f"NOTIS_VERIFY_LIMIT must be like 1/10 (per second/burst), got {rate}/{burst}") from None
+
+    def take(self, client: str) -> bool:
+        """True when this client may have one more answer now."""
+        who = hmac.new(self._salt, client.encode(), hashlib.sha256).digest()[:16]
+        now = self.clock()
+        with self._lock:
+            tokens, last = self._buckets.get(who, (self.burst, now))
+            tokens = min(self.burst, tokens + (now - last) * self.rate)
+            allowed = tokens >= 1.0
+            self._buckets[who] = (tokens - 1.0 if allowed else tokens, now)
+            if len(self._buckets) > self.max_clients:
+                self._forget(now)
+            return allowed
+
+    def _forget(self, now: float) -> None:
+        full = [k for k, (tokens, last) in self._buckets.items() if tokens + (now - last) * self.rate >= self.burst]
+        for key in full or list(self._buckets)[: len(self._buckets) // 2]:
+            del self._buckets[key]
+
+
+Handler = Callable[[dict[str, Any]], dict[str, Any]]
+_functions: dict[str, tuple[Handler, Handler | None]] = {}
+_limit = ClientBuckets.from_env()
+_client = threading.local()  # the address of the request this server thread is answering (local server only)
+
+
+def serve_function(routes: tuple[str, ...], handler: Callable[..., dict[str, Any]], *,
+                   too_many: Handler | None = None, limit: ClientBuckets | None = None) -> None:
+    """Send GET/HEAD on these routes to `handler(event, context)` with an API Gateway proxy event, as the
+    deployed API does, instead of the app's own function; per client limited by `limit` in the local server."""
+    global _limit
+    for route in routes:
+        _functions[route] = (lambda event, _h=handler: _h(event, None), too_many)
+    if limit is not None:
+        _limit = limit
+
+
+def proxy_event(method: str, path: str, headers: dict[str, str], route: str, captured: dict[str, str],
+                client: str | None) -> dict[str, Any]:
+    """A REST API proxy event (API Gateway developer guide, "Input format of a Lambda function for proxy
+    integration") for a route served by its own function."""
+    parsed = urlparse(path)
+    query = parse_qs(parsed.query, keep_blank_values=True)
+    return {
+        "resource": route,
+        "path": parsed.path,
+        "httpMethod": method,
+        "headers": {k.lower(): v for k, v in headers.items()},
+        "queryStringParameters": {k: v[-1] for k, v in query.items()} or None,
+        "multiValueQueryStringParameters": query or None,
+        "pathParameters": captured or None,
+        "requestContext": {"resourcePath": route, "path": parsed.path, "httpMethod": method,
+                           "identity": {"sourceIp": client or "127.0.0.1"}},
+    }
+
+
+def _own_function(method: str, path: str, headers: dict[str, str]) -> dict[str, Any] | None:
+    if method not in ("GET", "HEAD") or not _functions:
+        return None
+    found = best_route(list(_functions), urlparse(path).path)
+    if found is None:
+        return None
+    route, captured = found
+    client = getattr(_client, "address", None)  # None in chalice.test.Client: no network, no limit
+    event = proxy_event(method, path, headers, route, captured, client)
+    handler, too_many = _functions[route]
+    if client is not None and too_many is not None and not _limit.take(client):
+        response = too_many(event)
+    else:
+        response = handler(event)
+    return {"multiValueHeaders": {}, **response}
+
+
 def patch(local: ModuleType) -> None:
     """Replace the local gateway's route matcher (idempotent)."""
     matcher = local.RouteMatcher
     if getattr(matcher, "_notis_greedy", False):
         return
+    gateway, handler_class = local.LocalGateway, local.ChaliceRequestHandler
+    handle_request, generic_handle = gateway.handle_request, handler_class._generic_handle
+
+    def routed(self: Any, method: str, path: str, headers: Any, body: Any) -> Any:
+        return _own_function(method, path, dict(headers)) or handle_request(self, method, path, headers, body)
+
+    def with_client(self: Any) -> None:
+        _client.address = self.client_address[0]
+        try:
+            generic_handle(self)
+        finally:
+            _client.address = None
+
+    gateway.handle_request = routed
+    handler_class._generic_handle = with_client
 
     def match_route(self: Any, url: str) -> Any:
         parsed = urlparse(url)

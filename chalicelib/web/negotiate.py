@@ -1,11 +1,12 @@
 """Which language to answer in: ?lang=, else Accept-Language, else Swedish.
 
 Only `sv` means Swedish: `se` is Northern Sami (a peer got this wrong), and `no`/`da` are not Swedish either.
+Imports nothing beyond the language list: the deployed page handler (prebuilt.py) chooses with it at cold start.
 """
 
 from __future__ import annotations
 
-from chalicelib.content.text import DEFAULT_LANGUAGE, LANGUAGES
+from chalicelib.content.languages import DEFAULT_LANGUAGE, LANGUAGES
 
 MAX_HEADER = 1024
 

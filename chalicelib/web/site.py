@@ -21,6 +21,7 @@ from chalicelib.web import atom, badge, views
 from chalicelib.web.http import Page, Rendered, Request, respond
 from chalicelib.web.negotiate import choose_language
 from chalicelib.web.strings import STRINGS, format_date, format_when
+from chalicelib.web.wire import no_incident_json
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 TEMPLATE_DIR = PACKAGE_DIR / "templates"
@@ -182,8 +183,7 @@ class Site:
         return respond(request, rendered, api=True, vary_language=True)
 
     def _json_error(self, request: Request, slug: str) -> Page:
-        body = json.dumps({"error": {"code": "not_found", "message": f"no incident named {slug[:80]!r}"}})
-        return respond(request, Rendered(body, JSON), status=404, api=True)
+        return respond(request, Rendered(no_incident_json(slug), JSON), status=404, api=True)
 
     def _page(self, template: str, lang: str, base: str, **context) -> Rendered:
         other = "en" if lang == "sv" else "sv"

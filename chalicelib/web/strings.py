@@ -58,6 +58,46 @@ STRINGS: dict[str, dict[str, str]] = {
         "component_major_outage": "Ur drift",
         "badge_none": "Ingen pågående händelse",
         "badge_many": "{n} pågående händelser",
+        "verify_link": "Kontrollera ett meddelande med referenskoden",
+        "verify_title": "Kommer meddelandet från oss?",
+        "verify_intro": (
+            "Varje e-brev vi skickar om en personuppgiftsincident har en referenskod längst ner, till exempel "
+            "ABCD-2345-EFGH. Skriv in koden här så ser du om vi har skickat meddelandet."
+        ),
+        "verify_label": "Referenskod",
+        "verify_hint": "12 tecken, bokstäver och siffror. Stora eller små bokstäver och mellanslag spelar ingen roll.",
+        "verify_button": "Kontrollera",
+        "verify_answer": "Svar för koden",
+        "verify_yes": "Ja, vi har skickat ett meddelande med den här koden",
+        "verify_yes_when": "Vi skickade det den {date}.",
+        "verify_yes_about": "Det handlade om:",
+        "verify_yes_kind_notice": "Det var vårt första meddelande om händelsen.",
+        "verify_yes_kind_follow-up": "Det var en påminnelse om händelsen.",
+        "verify_yes_kind_update": "Det var en uppdatering om händelsen.",
+        "verify_yes_asks": (
+            "Meddelandet ber dig inte att göra något som kräver inloggning, BankID, lösenord eller betalning. "
+            "Ber ett meddelande om något sådant är det inte från oss, även om koden stämmer."
+        ),
+        "verify_read_more": "Läs om händelsen",
+        "verify_no": "Vi har inte skickat något meddelande med den här koden",
+        "verify_malformed": "Det här ser inte ut som en av våra koder. Kontrollera att du har skrivit av den rätt.",
+        "verify_no_text": "Det kan vara ett bedrägeriförsök (nätfiske). Så gör du:",
+        "verify_no_click": "Klicka inte på länkar och öppna inga bilagor i meddelandet. Svara inte på det.",
+        "verify_no_give": (
+            "Lämna aldrig ut lösenord, koder eller kortuppgifter och legitimera dig inte med BankID på uppmaning."
+        ),
+        "verify_no_forward": "Vidarebefordra gärna meddelandet till oss:",
+        "verify_no_police": (
+            "Har du redan klickat, lämnat uppgifter eller betalat: kontakta din bank direkt och polisanmäl. "
+            "Polisen har råd om bedrägerier på"
+        ),
+        "verify_busy_title": "För många försök",
+        "verify_busy_text": "Du har gjort många kontroller på kort tid. Vänta en stund och försök igen.",
+        "verify_down_title": "Vi kan inte kontrollera koden just nu",
+        "verify_down_text": (
+            "Försök igen om en stund. Klicka under tiden inte på länkar i meddelandet och lämna inga uppgifter."
+        ),
+        "verify_how": "Kontrollera ett meddelande: gå till {address} och skriv in referenskoden från meddelandet.",
     },
     "en": {
         "skip": "Skip to content",
@@ -113,6 +153,46 @@ STRINGS: dict[str, dict[str, str]] = {
         "component_major_outage": "Down",
         "badge_none": "No ongoing incident",
         "badge_many": "{n} ongoing incidents",
+        "verify_link": "Check a message by its reference code",
+        "verify_title": "Is this message really from us?",
+        "verify_intro": (
+            "Every e-mail we send about a personal data breach has a reference code at the bottom, for example "
+            "ABCD-2345-EFGH. Type the code here to see whether we sent the message."
+        ),
+        "verify_label": "Reference code",
+        "verify_hint": "12 characters, letters and digits. Capitals, small letters and spaces make no difference.",
+        "verify_button": "Check",
+        "verify_answer": "Answer for the code",
+        "verify_yes": "Yes, we sent a message with this code",
+        "verify_yes_when": "We sent it on {date}.",
+        "verify_yes_about": "It was about:",
+        "verify_yes_kind_notice": "It was our first message about the incident.",
+        "verify_yes_kind_follow-up": "It was a reminder about the incident.",
+        "verify_yes_kind_update": "It was an update about the incident.",
+        "verify_yes_asks": (
+            "The message does not ask you to do anything that needs a log-in, BankID, a password or a payment. "
+            "If a message asks for any of that, it is not from us, even if the code is right."
+        ),
+        "verify_read_more": "Read about the incident",
+        "verify_no": "We have sent no message with this code",
+        "verify_malformed": "This does not look like one of our codes. Check that you copied it correctly.",
+        "verify_no_text": "It may be a fraud attempt (phishing). What to do:",
+        "verify_no_click": "Do not click links or open attachments in the message. Do not reply to it.",
+        "verify_no_give": (
+            "Never give passwords, codes or card details, or identify yourself with BankID, when asked to."
+        ),
+        "verify_no_forward": "You are welcome to forward the message to us:",
+        "verify_no_police": (
+            "If you have already clicked, given details or paid: call your bank at once and report it to the "
+            "police. The Swedish police have advice on fraud at"
+        ),
+        "verify_busy_title": "Too many tries",
+        "verify_busy_text": "You have made many checks in a short time. Wait a moment and try again.",
+        "verify_down_title": "We cannot check the code right now",
+        "verify_down_text": (
+            "Try again in a little while. Until then, do not click links in the message and do not give any details."
+        ),
+        "verify_how": "To check a message: go to {address} and type the reference code from the message.",
     },
 }
 

@@ -67,6 +67,15 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def ask_importer(settings: Any, request: dict[str, str]) -> None:
+    """Put a staff request on the import queue (staff write only there, never to the send queue). The importer
+    acts on it and records it in the audit trail, with the SQS SenderId as who: staff cannot write the trail."""
+    from chalicelib import aws
+
+    sqs = aws.client("sqs")
+    sqs.send_message(QueueUrl=queue_url(sqs, settings.import_queue), MessageBody=json.dumps(request))
+
+
 def campaign_arguments(sub: Any, name: str, help: str, run: Any) -> None:
     """`notis NAME CAMPAIGN [--yes]`: the shape of every command that asks the importer to act on a campaign."""
     p = sub.add_parser(name, help=help)
@@ -101,12 +110,8 @@ class CampaignRequest:
         return cls(campaign_id, record, store, settings)
 
     def send(self, action: str) -> None:
-        """Ask the importer (staff write only to the import queue, never to the send queue)."""
-        from chalicelib import aws
-
-        sqs = aws.client("sqs")
-        sqs.send_message(QueueUrl=queue_url(sqs, self.settings.import_queue),
-                         MessageBody=json.dumps({"notis": action, "campaign": self.campaign_id}))
+        """Ask the importer, which acts and adds the request to the audit trail."""
+        ask_importer(self.settings, {"notis": action, "campaign": self.campaign_id})
 
 
 def confirmed(args: argparse.Namespace, question: str, refused: str) -> bool:

@@ -50,7 +50,8 @@ def check(path: Path, *, max_bytes: int) -> tuple[dict[str, Any], ImportResult |
     from chalicelib.recipients import UnusableFile, read_recipients
 
     doc: dict[str, Any] = {
-        "rows": 0, "deliverable": 0, "duplicates": 0, "rejected": [], "warnings": [], "letters": 0, "error": None,
+        "rows": 0, "deliverable": 0, "duplicates": 0, "rejected": [], "warnings": [], "letters": 0,
+        "no_postal_address": [], "no_postal_address_count": 0, "error": None,
     }
     try:
         with path.open("rb") as stream:
@@ -74,6 +75,8 @@ def check(path: Path, *, max_bytes: int) -> tuple[dict[str, Any], ImportResult |
         rejected=[{"line": i.line, "reason": i.reason} for i in result.rejected],
         warnings=[{"line": i.line, "reason": i.reason} for i in result.warnings],
         letters=result.letters_count,
+        no_postal_address=[{"line": i.line, "reason": i.reason} for i in result.unreachable],
+        no_postal_address_count=result.unreachable_count,
     )
     return doc, result
 
@@ -97,10 +100,13 @@ def render_text(name: str, doc: dict[str, Any], result: ImportResult) -> str:
         f"  rejected rows          {rejected_count:>10,}",
         f"  warnings               {warnings_count:>10,}",
         f"  letters                {doc['letters']:>10,}   (people with no usable e-mail address)",
+        f"  no postal address      {result.unreachable_count:>10,}   (need a letter but have no usable postal "
+        "address: find them another way)",
     ]
     for title, issues, count in (
         ("rejected rows", doc["rejected"], rejected_count),
         ("warnings", doc["warnings"], warnings_count),
+        ("no usable postal address", doc["no_postal_address"], result.unreachable_count),
     ):
         if not count:
             continue

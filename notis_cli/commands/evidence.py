@@ -14,7 +14,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "evidence",
         help="what the authority asks: the file's counts, who approved what and when, every notice, follow-up "
-             "and update notice with its counts and message-id log, letters, retention (no personal data)",
+             "and update notice with its counts and message-id log, letters, retention, the audit trail "
+             "(no personal data)",
     )
     p.add_argument("campaign", help="campaign id")
     p.add_argument("--json", action="store_true", help="machine-readable JSON instead of text")
@@ -22,14 +23,19 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from chalicelib.audit import records
     from chalicelib.sending.status import evidence, evidence_text
 
     ctx = Context()
     item = ctx.campaign(args.campaign)
     if item is None:
         return 1
+    from chalicelib.campaigns.posted import PostedLetters
+
     doc = evidence(item, ctx.entries(item), now=time.time(), earlier=ctx.earlier(item), sends=ctx.sends(item),
-                   purge=ctx.purge(args.campaign), local=on_local_stack())
+                   purge=ctx.purge(args.campaign), local=on_local_stack(),
+                   audit_trail=records(ctx.ddb, ctx.settings.table, args.campaign),
+                   posted=PostedLetters(ctx.ddb, ctx.settings.table).load(args.campaign))
     print(
         json.dumps(doc, ensure_ascii=False, indent=2, default=_number) if args.json else evidence_text(doc),
         end="\n" if args.json else "",

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from notis_cli.commands._common import describe_target, local_warning
+from notis_cli.commands._common import ask_importer, describe_target, local_warning
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -166,6 +166,7 @@ def _run_one(ident: str, args: argparse.Namespace) -> int:
         return 1
     from chalicelib import aws
 
+    ask_importer(settings, {"notis": "followup-run", "campaign": item.campaign, "marker": item.marker})  # audit
     if args.here:
         from chalicelib.followups.starter import Starter
 

@@ -1,16 +1,23 @@
-"""`notis letters CAMPAIGN [-o FILE]`: CSV of everyone who needs a letter, with name and postal address.
+"""`notis letters CAMPAIGN [--pdf FILE] [--csv FILE] [--mark-posted [--date D]] [--send SEND]`: letters on paper.
 
-The ledger knows people only by pseudonym, so names and addresses are re-read from the uploaded file (still in
-the bucket until the retention period ends). Every cell is safe against spreadsheet formula injection.
-This is the one staff output that contains personal data: write it to a file (-o) on an encrypted disk.
+Everyone e-mail cannot reach (no usable address, bounced, refused, marked as spam) must still be told. The ledger
+knows people only by pseudonym, so names and addresses are re-read from the uploaded file (still in the bucket
+until the retention period ends).
+- `--pdf FILE`: one A4 PDF, one letter per household at one postal address (notis_cli/letters), for C5/C65
+  window envelopes, made here on the staff machine and never uploaded anywhere.
+- `--csv FILE` (or `-o FILE`, or standard output): the list for a print house; every cell formula-safe.
+- `--mark-posted`: records that the batch was posted (who, when, how many, which send) for status and evidence.
+The PDF and the CSV are the only staff outputs with personal data: the command says where they are written.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import os
 import sys
 from collections.abc import Iterable
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -18,13 +25,32 @@ from chalicelib.campaigns.cells import safe_cell
 from notis_cli.commands._sendview import Context
 
 HEADER = ["line", "name", "postal_address", "email", "reason"]
+PERSONAL_DATA = ("holds names and postal addresses (personal data): keep it on an encrypted disk, never upload "
+                 "or e-mail it, and delete it once the letters are posted")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("letters", help="CSV of everyone who needs a letter (no address, bounced, refused)")
+    p = sub.add_parser("letters", help="letters for everyone e-mail cannot reach: PDF, print-house CSV, and "
+                                       "recording that they were posted")
     p.add_argument("campaign", help="campaign id")
-    p.add_argument("-o", "--output", type=Path, help="write the CSV here (default: standard output)")
+    p.add_argument("--pdf", type=Path, metavar="FILE", help="write the letters as one PDF here (A4, window envelope)")
+    p.add_argument("--csv", "-o", "--output", dest="output", type=Path, metavar="FILE",
+                   help="write the print-house CSV here (default without --pdf: standard output)")
+    p.add_argument("--send", metavar="SEND",
+                   help="a follow-up or update notice (f-<id>, u-<id> or its whole send id; see notis status); "
+                        "default: the first notice")
+    p.add_argument("--mark-posted", action="store_true",
+                   help="record that this send's letters were posted (who, when, how many) for status and evidence")
+    p.add_argument("--date", type=_day, metavar="YYYY-MM-DD",
+                   help="the date printed on the letters, or the posting date with --mark-posted (default: today)")
     p.set_defaults(run=run)
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def write_csv(rows: Iterable[Any], out: TextIO) -> int:
@@ -37,13 +63,14 @@ def write_csv(rows: Iterable[Any], out: TextIO) -> int:
     return n
 
 
-def letter_list(ctx: Context, campaign_id: str, item: dict[str, Any]) -> Iterable[Any]:
+def letter_list(ctx: Context, campaign_id: str, item: dict[str, Any], send_id: str | None = None) -> Iterable[Any]:
+    """Rows of the upload whose person needs a letter for this send (the first notice unless `send_id`)."""
     from chalicelib import aws
     from chalicelib.campaigns.objects import open_upload
     from chalicelib.recipients import InvalidEmail, iter_rows, normalise_email, recipient_key
     from chalicelib.sending.status import letter_rows, needs_letter
 
-    letter_keys = {e["key"]: reason for e in ctx.entries(item) if (reason := needs_letter(e))}
+    letter_keys = {e["key"]: reason for e in ctx.entries(item, send_id) if (reason := needs_letter(e))}
     body = open_upload(aws.client("s3"), item["bucket"], item["key"], version=item.get("version", ""),
                        etag=item.get("etag", ""))
     hmac_key = ctx.settings.hmac_key
@@ -57,6 +84,37 @@ def letter_list(ctx: Context, campaign_id: str, item: dict[str, Any]) -> Iterabl
     return letter_rows(iter_rows(body, max_bytes=ctx.settings.max_upload_bytes), letter_keys, key_of)
 
 
+def resolve_send(item: dict[str, Any], incident: Any, send: str | None) -> tuple[str, Any]:
+    """(send id, MailSpec) of the first notice, or of the follow-up / update notice `send` names."""
+    from chalicelib.followups.schedule import first_notice_send_id
+    from chalicelib.followups.schedule import send_id as make_send_id
+    from chalicelib.mail.render import MailSpec
+
+    slug, audience = str(item.get("incident", "")), str(item.get("audience", ""))
+    first = str(item.get("send_id") or first_notice_send_id(slug, audience))
+    if not send or send in ("notice", first):
+        return first, MailSpec("notice", audience)
+    marker = send.removeprefix(f"{slug}.{audience}.")
+    if marker.startswith("u-"):
+        update_id = marker[2:]
+        if not any(u.id == update_id for u in incident.updates):
+            raise LookupError(f"the incident has no update {update_id!r}")
+        return make_send_id(slug, audience, marker), MailSpec("update", audience, update_id)
+    if marker.startswith("f-"):
+        found = next((f for f in incident.followups if f.id == marker[2:] and f.audience == audience), None)
+        if found is None:
+            raise LookupError(f"the incident has no follow-up {marker[2:]!r} for {audience!r}")
+        return make_send_id(slug, audience, marker), MailSpec(found.template, audience)
+    raise LookupError(f"{send!r} names no send: use f-<follow-up id>, u-<update id> or a whole send id")
+
+
+def _incident(slug: str) -> Any:
+    from chalicelib.content.loader import load_incidents
+    from chalicelib.content.published import content_dir
+
+    return next((i for i in load_incidents(content_dir()) if i.slug == slug), None)
+
+
 def run(args: argparse.Namespace) -> int:
     ctx = Context()
     item = ctx.campaign(args.campaign)
@@ -65,13 +123,127 @@ def run(args: argparse.Namespace) -> int:
     if not item.get("bucket") or not item.get("key"):
         print("notis: the campaign does not name its uploaded file", file=sys.stderr)
         return 1
-    rows = letter_list(ctx, args.campaign, item)
+    incident = _incident(str(item.get("incident", "")))
+    if incident is None and (args.pdf or args.mark_posted or args.send):
+        print(f"notis: the incident {item.get('incident')!r} of this campaign is not in chalicelib/incidents",
+              file=sys.stderr)
+        return 1
+    try:
+        send_id, spec = resolve_send(item, incident, args.send) if incident is not None else (None, None)
+    except LookupError as exc:
+        print(f"notis: {exc}", file=sys.stderr)
+        return 1
+    rows = letter_list(ctx, args.campaign, item, send_id if args.send else None)  # None: as status reads it
+    if args.pdf or args.mark_posted:
+        from notis_cli.letters.build import households
+
+        rows = list(rows)
+        found = households(rows, key_of=_key_of(ctx))
+        if args.output:
+            _csv_file(rows, args.output)
+        if args.pdf:
+            codes = _codes(ctx, incident, args.campaign, str(send_id))
+            _pdf(found, incident, spec, args.pdf, on=args.date or date.today(), reference=codes)
+        _unusable(found)
+        if args.mark_posted:
+            return _mark_posted(ctx, args.campaign, send_id, found, on=args.date or date.today())
+        return 0
     if args.output:
-        with args.output.open("w", encoding="utf-8-sig", newline="") as out:
-            n = write_csv(rows, out)
-        print(f"{n} letter(s) written to {args.output}", file=sys.stderr)
+        _csv_file(rows, args.output)
     else:
         sys.stdout.write("\ufeff")  # Swedish Excel reads å ä ö right only with the BOM, also from `> brev.csv`
         n = write_csv(rows, sys.stdout)
         print(f"{n} letter(s)", file=sys.stderr)
+    return 0
+
+
+def _private(path: Path, **text: str) -> Any:
+    """Open `path` for writing, readable only by the staff member (0600), replacing what was there."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    return os.fdopen(fd, "w", **text) if text else os.fdopen(fd, "wb")
+
+
+def _csv_file(rows: Iterable[Any], path: Path) -> None:
+    with _private(path, encoding="utf-8-sig", newline="") as out:
+        n = write_csv(rows, out)
+    print(f"{n} letter(s) written to {path.resolve()}: the file {PERSONAL_DATA}", file=sys.stderr)
+
+
+def _key_of(ctx: Context) -> Any:
+    """A letter row's recipient key (the ledger's pseudonym of its e-mail address), "" without a usable one."""
+    from chalicelib.recipients import InvalidEmail, normalise_email, recipient_key
+
+    def key_of(row: Any) -> str:
+        try:
+            return recipient_key(normalise_email(row.email), ctx.settings.hmac_key) if row.email else ""
+        except InvalidEmail:
+            return ""
+
+    return key_of
+
+
+def _codes(ctx: Context, incident: Any, campaign_id: str, send_id: str) -> Any:
+    """Each letter's reference code, recorded as the e-mail's are (`code#<CODE>`, chalicelib/verify/codes.py)
+    before it is printed, so the /verify page knows it: send id, campaign, the household's first recipient key
+    ("" when nobody there has an e-mail address), the day, and the incident's retention."""
+    import time
+
+    from chalicelib.mail.reference import new_reference
+    from chalicelib.verify.codes import CodeBook, CodeTaken
+
+    book = CodeBook(ctx.ddb, ctx.settings.table)
+
+    def reference(home: Any) -> str:
+        now = time.time()
+        for _ in range(5):  # a collision is about 1 in 2^58: a new code, not a failure
+            code = new_reference()
+            try:
+                book.record(code, send_id=send_id, campaign=campaign_id, key=home.key, now=now,
+                            expires_at=int(now + incident.retention_days * 86400), channel="letter")
+            except CodeTaken:
+                continue
+            return code
+        raise RuntimeError("no free reference code after 5 tries")
+
+    return reference
+
+
+def _pdf(found: Any, incident: Any, spec: Any, path: Path, *, on: date, reference: Any) -> None:
+    from notis_cli.letters.build import letters_for
+    from notis_cli.letters.pdf import write_letters
+
+    if not found.found:
+        print("notis: nobody on the letter list has a usable postal address: no PDF was written", file=sys.stderr)
+        return
+    with _private(path) as out:
+        written = write_letters(letters_for(incident, spec, found.found, on=on, reference=reference), out)
+    print(f"{written} letter(s) to {found.people} people written to {path.resolve()} (A4, for C5/C65 window "
+          f"envelopes): the PDF {PERSONAL_DATA}", file=sys.stderr)
+
+
+def _unusable(found: Any) -> None:
+    if not found.unusable:
+        return
+    lines = ", ".join(str(line) for line, _ in found.unusable[:20])
+    more = f" and {len(found.unusable) - 20} more" if len(found.unusable) > 20 else ""
+    print(f"notis: {len(found.unusable)} people need a letter but have no usable postal address (rows {lines}"
+          f"{more} of the uploaded file): find them another way; notis check-recipients on the file says why",
+          file=sys.stderr)
+
+
+def _mark_posted(ctx: Context, campaign_id: str, send_id: str | None, found: Any, *, on: date) -> int:
+    from chalicelib.campaigns.posted import PostedLetters
+    from notis_cli.commands._common import whoami
+
+    by = whoami()
+    at = datetime.now(UTC).isoformat(timespec="seconds")
+    letters = len(found.found)
+    recorded = PostedLetters(ctx.ddb, ctx.settings.table).record(
+        campaign_id, send_id=str(send_id), letters=letters, people=found.people, posted_on=on.isoformat(),
+        by=by, at=at)
+    if not recorded:
+        print("notis: this batch was recorded a moment ago already; nothing new was written", file=sys.stderr)
+        return 1
+    print(f"recorded: {letters} letter(s) to {found.people} people posted on {on.isoformat()} for {send_id}, "
+          f"by {by}")
     return 0

@@ -1,7 +1,8 @@
 """`notis redrive CAMPAIGN`: ask for one campaign's failed send messages to go back to the send queue.
 
 Staff may not write to the send queue (whatever is there is mailed as it is), so this command only records the
-request on the campaign record (`redrive_requested`, an update staff may make on campaign records); the tick,
+request on the campaign record (`redrive_requested`, an update staff may make on campaign records) and puts it on
+the import queue for the audit trail (the importer records who asked, by the message's SQS SenderId); the tick,
 within five minutes, moves that campaign's messages from the send DLQ back, bodies unchanged, and drops the
 request (chalicelib/followups/redrive.py). SQS's `StartMessageMoveTask` would not help: it needs
 `sqs:SendMessage` on the destination from the caller, and cannot pick one campaign's messages.
@@ -20,7 +21,7 @@ import time
 from typing import Any
 
 from chalicelib.followups.redrive import MAX_ROUNDS, WAIT_SECONDS, move_campaign
-from notis_cli.commands._common import describe_target, queue_url
+from notis_cli.commands._common import ask_importer, describe_target, queue_url
 
 __all__ = ["MAX_ROUNDS", "WAIT_SECONDS", "depth", "redrive", "register", "request", "run"]
 
@@ -78,6 +79,14 @@ def run(args: argparse.Namespace) -> int:
     describe_target()
     sqs = aws.client("sqs")
     if args.campaign:
+        from chalicelib.campaigns.store import CampaignStore
+        from chalicelib.campaigns.uploads import CAMPAIGN_ID
+
+        if not CAMPAIGN_ID.match(args.campaign) or CampaignStore(aws.client("dynamodb"), settings.table).get(
+                args.campaign) is None:
+            print(f"no campaign {args.campaign}", file=sys.stderr)
+            return 1
+        ask_importer(settings, {"notis": "redrive", "campaign": args.campaign})  # for the audit trail
         if not request(aws.client("dynamodb"), settings.table, args.campaign):
             print(f"no campaign {args.campaign}", file=sys.stderr)
             return 1

@@ -125,12 +125,26 @@ def render(ctx: Context, campaign_id: str) -> str:
         f"{'done' if s.done else time_left(s)}",
         f"send DLQ   {'unknown' if dlq is None else dlq} message(s) (all campaigns; notis redrive {s.campaign})",
     ]
+    by_letter = letters_posted(ctx, item)
+    first = str(item.get("send_id") or f"{incident}.{audience}.notice")  # not set until the notice is queued
+    if s.letters or first in by_letter:
+        lines.append(f"by letter  {by_letter.get(first, 0)} notified (notis letters "
+                     f"{s.campaign} --pdf FILE, then --mark-posted)")
     for f in ctx.scheduled(item, time.time()):
-        lines.append(f"{f.marker:<10} {f.send_id}: {f.summary()}")
+        posted = f", notified by letter {by_letter[f.send_id]}" if f.send_id in by_letter else ""
+        lines.append(f"{f.marker:<10} {f.send_id}: {f.summary()}{posted}")
     warning = local_warning()
     if warning:
         lines.append(f"note       {warning}")
     return "\n".join(lines[:1] + import_report(item, ctx.settings.bucket) + lines[1:])
+
+
+def letters_posted(ctx: Context, item: dict[str, Any]) -> dict[str, int]:
+    """People notified by letter per send id, from the batches `notis letters --mark-posted` recorded."""
+    from chalicelib.campaigns.posted import PostedLetters
+    from chalicelib.sending.status import notified_by_letter
+
+    return notified_by_letter(PostedLetters(ctx.ddb, ctx.settings.table).load(str(item.get("campaign", ""))))
 
 
 def time_left(s: Any) -> str:
@@ -153,6 +167,9 @@ def import_report(item: dict[str, Any], bucket: str) -> list[str]:
             f"{counts.get('duplicates', 0)} duplicates merged, {counts.get('rejected', 0)} rejected, "
             f"{counts.get('warnings', 0)} warnings, {counts.get('letters', 0)} without a usable address"
         )
+        if counts.get("no_postal_address"):
+            lines.append(f"           {counts['no_postal_address']} of them need a letter but have no usable postal "
+                         "address: find them another way (report: kind 'no letter address')")
     if item.get("error") and item.get("state") in ("held", "failed"):  # kept in the record; stale once it moved on
         lines.append(f"           {item['error']}")
     for problem in item.get("first_problems") or []:

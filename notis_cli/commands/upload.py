@@ -89,8 +89,9 @@ def _check(path: Path, settings):
         return None
     print(f"checked {path.name}: {result.rows} rows, {result.deliverable} e-mails to send, "
           f"{result.duplicates_merged} duplicates merged, {result.rejected_count} rejected, "
-          f"{result.letters_count} need a letter, {result.warnings_count} warnings")
-    for issue in sorted(result.rejected + result.warnings, key=lambda i: i.line)[:10]:
+          f"{result.letters_count} need a letter ({result.unreachable_count} of them without a usable postal "
+          f"address), {result.warnings_count} warnings")
+    for issue in sorted(result.rejected + result.warnings + result.unreachable, key=lambda i: i.line)[:10]:
         print(f"  line {issue.line}: {issue.reason}")
     share = result.rejected_count / result.rows if result.rows else 0.0
     if share > settings.hold_threshold:

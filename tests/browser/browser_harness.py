@@ -61,10 +61,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def app_server(content_dir: Path | None = None, timeout: float = 30.0) -> Iterator[Server]:
+def app_server(content_dir: Path | None = None, timeout: float = 30.0, *,
+               extra_env: dict[str, str] | None = None) -> Iterator[Server]:
     """`chalice local` serving app.py on a free port in a subprocess; stopped (terminate, then kill) on exit.
 
-    content_dir serves other incidents than the packaged demo (NOTIS_CONTENT_DIR).
+    content_dir serves other incidents than the packaged demo (NOTIS_CONTENT_DIR); extra_env adds variables
+    (the verify page's tests point it at a local moto server).
     """
     port = free_port()
     chalice = Path(sys.executable).with_name("chalice")
@@ -73,6 +75,7 @@ def app_server(content_dir: Path | None = None, timeout: float = 30.0) -> Iterat
     env = {k: v for k, v in os.environ.items() if k != "NOTIS_CONTENT_DIR"}  # never another test's leftover
     if content_dir:
         env["NOTIS_CONTENT_DIR"] = str(content_dir)
+    env.update(extra_env or {})
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     origin = f"http://127.0.0.1:{port}"
     try:

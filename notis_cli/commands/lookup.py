@@ -1,0 +1,116 @@
+"""`notis lookup ADDRESS|CODE [--json]`: did we write to this person, and when? (support on the phone)
+
+Every first notice, follow-up and update notice to one person across campaigns: kind, campaign, when claimed
+and sent, what SES said, whether a letter is needed, the reference code and SES message id. The person is found
+by the keyed HMAC of the address typed (or by the reference code a caller reads out), never by a stored address;
+the address is printed only because the staff member typed it (chalicelib/sending/lookup.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+now: Callable[[], float] = time.time  # a record past its retention counts as gone (tests set the clock)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("lookup", help="every e-mail we sent one person (by e-mail address or reference code): "
+                                      "when, what SES said, letter needed")
+    p.add_argument("who", metavar="ADDRESS|CODE", help="the person's e-mail address, or the reference code in the "
+                                                       "e-mail (e.g. K7QX-2M9D-PA4T; any case, spaces allowed)")
+    p.add_argument("--json", action="store_true", help="machine-readable JSON instead of text")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from chalicelib.mail.reference import normalise_reference
+    from chalicelib.recipients import InvalidEmail, UnsendableEmail, normalise_email, recipient_key
+    from chalicelib.sending import lookup
+    from chalicelib.verify.codes import CodeBook
+
+    typed = args.who.strip()
+    code = None if "@" in typed else normalise_reference(typed)
+    if "@" not in typed and code is None:
+        print("notis: give an e-mail address, or a reference code of 12 letters and digits "
+              "(such as K7QX-2M9D-PA4T)", file=sys.stderr)
+        return 2
+    ctx = _Context()
+    query: dict[str, str]
+    if code is None:
+        try:
+            address = normalise_email(typed)
+        except UnsendableEmail as exc:
+            print(f"notis: {exc}. Nobody is e-mailed at such an address: the person is on the letter list "
+                  "(notis letters CAMPAIGN).", file=sys.stderr)
+            return 1
+        except InvalidEmail as exc:
+            print(f"notis: not a usable e-mail address: {exc}", file=sys.stderr)
+            return 2
+        key, who, query = recipient_key(address, ctx.settings.hmac_key), typed, {"address": typed}
+    else:
+        record = CodeBook(ctx.ddb, ctx.settings.table).read(code, now=now())
+        query = {"code": code}
+        if record is None:
+            return _unknown_code(code, args.json)
+        if record.channel == "letter":
+            print(f"{code} was printed in a letter ({record.send_id}, made {record.sent_on}).", file=sys.stderr)
+            if not record.key:
+                return _letter_only(code, record, args.json)
+        key, who = record.key, f"The person with reference code {code}"
+    notices = lookup.notices_for(ctx.ddb, ctx.settings.table, key, ctx.send_ids())
+    suppressed = lookup.suppression(ctx.ddb, ctx.settings.table, key)
+    if args.json:
+        print(json.dumps({"query": query, "found": len(notices), "suppressed": suppressed,
+                          "notices": [n.as_dict() for n in notices]}, ensure_ascii=False, indent=2))
+    else:
+        print(lookup.lookup_text(who, notices, suppressed=suppressed), end="")
+    return 0
+
+
+def _unknown_code(code: str, as_json: bool) -> int:
+    """A code no e-mail of ours carries (or whose record has expired): say so plainly; it may be phishing."""
+    if as_json:
+        print(json.dumps({"query": {"code": code}, "found": 0, "known_code": False, "notices": []}, indent=2))
+    else:
+        print(f"{code}: no e-mail from us carries this code (or it is older than the retention period). "
+              "A message showing it may not be from us: ask the caller not to click links in it.")
+    return 1
+
+
+def _letter_only(code: str, record: Any, as_json: bool) -> int:
+    """A letter to a household where nobody has an e-mail address: no e-mail to list, and that is the answer."""
+    if as_json:
+        print(json.dumps({"query": {"code": code}, "found": 0, "known_code": True, "channel": "letter",
+                          "send_id": record.send_id, "made_on": record.sent_on, "notices": []}, indent=2))
+    else:
+        print(f"{code}: a genuine letter from us ({record.send_id}, made {record.sent_on}) to a household with no "
+              "e-mail address, so no e-mail went to them.")
+    return 0
+
+
+class _Context:
+    """Settings and the table, read once; says on stderr which AWS it talks to."""
+
+    def __init__(self) -> None:
+        from chalicelib import aws
+        from chalicelib.config import load_settings
+        from notis_cli.commands._common import describe_target
+
+        self.settings = load_settings()
+        describe_target()
+        self.ddb = aws.client("dynamodb")
+
+    def send_ids(self) -> list[str]:
+        """Every send id of every campaign (first notices, and follow-ups and update notices started)."""
+        from chalicelib.campaigns.store import CampaignStore
+        from chalicelib.followups.markers import Markers
+        from chalicelib.sending.lookup import known_send_ids
+
+        campaigns = CampaignStore(self.ddb, self.settings.table).list()
+        markers = Markers(self.ddb, self.settings.table).load(str(c["campaign"]) for c in campaigns)
+        return known_send_ids(campaigns, markers.values())

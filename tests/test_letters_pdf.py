@@ -1,0 +1,241 @@
+"""`notis letters --pdf`: the PDF read back (pypdf) has one letter per household, each in its language, the
+recipient in the envelope window, no text beyond the page's margins; `--mark-posted` shows in status and
+evidence; people without a usable postal address are counted by row, never printed."""
+
+from __future__ import annotations
+
+import json
+import re
+import stat
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+from queue_helpers import deliver
+from sending_helpers import FakeClock, run_send_queue
+
+from chalicelib import aws as aws_clients
+from chalicelib.campaigns.handler import handle_import
+from chalicelib.campaigns.store import CampaignStore
+from chalicelib.content.loader import load_incidents
+from chalicelib.content.published import content_dir
+from chalicelib.verify.codes import CodeBook
+from notis_cli.commands.letters import resolve_send
+from notis_cli.letters.pdf import ADDRESS_AREA, BOTTOM, LEFT, PAGE_H, PAGE_W, RIGHT, LetterPDF
+from notis_cli.main import main
+
+INCIDENT = "korkortsportalen-2024"
+MM = 72 / 25.4  # PDF points per millimetre
+ROWS = [
+    "Namn;E-post;Adress;Postnummer;Ort;Språk",
+    "Åsa Öberg;;Ågatan 3;97231;Luleå;sv",  # no e-mail: a Swedish letter
+    "Örjan Öberg;;Ågatan 3;972 31;Luleå;sv",  # same address: the same letter names both
+    "Emma Brown;;c/o Smith, 10 High Street;;London SW1A 2AA, United Kingdom;en",  # abroad, in English
+    "Bo Box;inte-en-adress;Box 12;101 23;Stockholm;",  # an invalid e-mail: a letter to a box address
+    "Cia Utan;;;;;sv",  # needs a letter, has no address: counted, not printed
+    "Dan Mejl;dan@example.se;Storgatan 1;111 22;Stockholm;sv",  # e-mailed: no letter
+]
+
+
+@pytest.fixture
+def campaign(aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
+    monkeypatch.setenv("NOTIS_HMAC_KEY", aws["settings"].hmac_key.decode())
+    path = tmp_path / "kunder.csv"
+    path.write_bytes(("\r\n".join(ROWS) + "\r\n").encode("cp1252"))
+    assert main(["upload", str(path), "--incident", INCIDENT, "--audience", "customers"]) == 0
+    settings = aws["settings"]
+    deliver(aws["queues"][settings.import_queue], lambda event: handle_import(event, settings))
+    run_send_queue(aws, settings, FakeClock(start=1_714_557_600.0))
+    [item] = CampaignStore(aws_clients.client("dynamodb"), settings.table).list()
+    return str(item["campaign"])
+
+
+def texts_with_positions(page: Any, widths: list[float] | None = None) -> list[tuple[str, float, float]]:
+    """(text, x mm from the left, y mm from the top) of every text run on the page; `widths` gets each run's
+    width in mm, measured with the embedded font's own metrics."""
+    found: list[tuple[str, float, float]] = []
+    measure = LetterPDF() if widths is not None else None
+
+    def visit(text: str, cm: Any, tm: Any, font: Any, size: Any) -> None:
+        if text.strip():
+            x, y = tm[4] * cm[0] + cm[4], tm[5] * cm[3] + cm[5]
+            found.append((text.strip(), x / MM, PAGE_H - y / MM))
+            if measure is not None:
+                bold = "Bold" in str((font or {}).get("/BaseFont", ""))
+                measure.set_font("DejaVu", "B" if bold else "", float(size) * abs(tm[0]))
+                widths.append(measure.get_string_width(text.strip()))
+
+    page.extract_text(visitor_text=visit)
+    return found
+
+
+def letters_of(reader: PdfReader) -> list[str]:
+    """The text of each letter: pages grouped by the reference code in their footer."""
+    letters: dict[str, list[str]] = {}
+    for page in reader.pages:
+        text = page.extract_text()
+        code = re.search(r"([2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4}) · (?:sida|page) \d+", text)
+        assert code, "every page names its letter's reference code"
+        letters.setdefault(code.group(1), []).append(text)
+    return ["\n".join(pages) for pages in letters.values()]
+
+
+def test_one_letter_per_household_in_its_language_with_the_address_in_the_window(
+        aws: dict[str, Any], campaign: str, tmp_path: Path, capsys: Any) -> None:
+    pdf = tmp_path / "brev.pdf"
+    assert main(["letters", campaign, "--pdf", str(pdf), "--date", "2026-12-04"]) == 0
+    err = capsys.readouterr().err
+    assert f"3 letter(s) to 4 people written to {pdf.resolve()}" in err
+    assert "personal data" in err and "never upload" in err
+    assert "1 people need a letter but have no usable postal address (rows 6 of the uploaded file)" in err
+    assert stat.S_IMODE(pdf.stat().st_mode) == 0o600, "only the staff member can read it"
+
+    reader = PdfReader(str(pdf))
+    letters = letters_of(reader)
+    assert len(letters) == 3
+    swedish = [t for t in letters if "Vad har hänt?" in t]
+    english = [t for t in letters if "What has happened?" in t]
+    assert len(swedish) == 2 and len(english) == 1
+    [oberg] = [t for t in swedish if "Öberg" in t]
+    assert "Hej Åsa Öberg och Örjan Öberg," in oberg and "4 december 2026" in oberg
+    assert "Emma Brown" in english[0] and "Vad har hänt?" not in english[0] and "4 December 2026" in english[0]
+    assert "Cia Utan" not in "".join(letters) and "Dan Mejl" not in "".join(letters)
+    book = CodeBook(aws_clients.client("dynamodb"), aws["settings"].table)
+    for text in letters:
+        assert "incident.korkortsportalen.example/verify" in text, "how to check the reference code"
+        assert "010-123 45 67" in text, "the contact point"
+        code = re.search(r"([2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4}) · (?:sida|page) 1", text).group(1)
+        record = book.read(code, now=time.time())
+        assert record and record.send_id == f"{INCIDENT}.customers.notice" and record.campaign == campaign, (
+            "the /verify page knows every letter's code")
+        assert record.key == ("" if "Hej Åsa" in text or "Emma" in text else record.key)
+        assert record.channel == "letter"
+        if not record.key:  # support on the phone: a letter's code is known, though no e-mail went
+            capsys.readouterr()
+            assert main(["lookup", code.lower()]) == 0
+            out = capsys.readouterr().out
+            assert "a genuine letter from us" in out and "Öberg" not in out and "Emma" not in out
+
+    first_pages = [p for p in reader.pages if re.search(r"· (?:sida|page) 1\b", p.extract_text())]
+    assert len(first_pages) == 3
+    x0, y0, x1, y1 = ADDRESS_AREA
+    for page in first_pages:
+        runs = texts_with_positions(page)
+        window = [(t, x, y) for t, x, y in runs if x0 <= x <= x1 and y0 <= y <= y1]
+        assert window, "the recipient is printed inside the envelope window"
+        postal = [t for t, _, _ in window]
+        assert any(re.search(r"\b972 31 Luleå\b|\bUNITED KINGDOM\b|\b101 23 Stockholm\b", t) for t in postal)
+        for text, _x, y in runs:  # nothing else shows through the window
+            if y0 - 2 <= y <= y1 + 2 and (text, _x, y) not in window:
+                assert _x > x1, text
+
+    for page in reader.pages:
+        widths: list[float] = []
+        for (text, x, y), width in zip(texts_with_positions(page, widths), widths, strict=True):
+            assert LEFT - 0.5 <= x and x + width <= PAGE_W - RIGHT + 0.5, (text, x, width)  # no text past the edge
+            assert 10 <= y <= PAGE_H - 10, (text, y)  # sender above the top margin, footer below the bottom one
+
+    fonts = [f.get_object() for p in reader.pages for f in p["/Resources"]["/Font"].values()]
+    assert all("/FontFile2" in f["/DescendantFonts"][0].get_object()["/FontDescriptor"] for f in fonts), (
+        "fonts are embedded")
+
+
+def test_a_heading_is_never_the_last_line_of_a_page(aws: dict[str, Any], campaign: str, tmp_path: Path) -> None:
+    pdf = tmp_path / "brev.pdf"
+    assert main(["letters", campaign, "--pdf", str(pdf)]) == 0
+    headings = {"Vad har hänt?", "Vad det kan innebära", "Vad vi har gjort", "Det här kan du göra", "Kontakta oss",
+                "Din referenskod", "What has happened?", "What you can do", "Contact us", "Your reference code"}
+    for page in PdfReader(str(pdf)).pages:
+        lines = [t for t, _x, y in sorted(texts_with_positions(page), key=lambda r: r[2])
+                 if y < PAGE_H - BOTTOM]  # the body, without the footer
+        assert lines[-1] not in headings, lines[-3:]
+
+
+def test_mark_posted_is_counted_by_status_and_evidence(aws: dict[str, Any], campaign: str, capsys: Any) -> None:
+    assert main(["letters", campaign, "--mark-posted", "--date", "2026-12-05"]) == 0
+    out = capsys.readouterr().out
+    assert "recorded: 3 letter(s) to 4 people posted on 2026-12-05" in out and "by arn:aws:" in out
+    assert main(["status", campaign]) == 0
+    assert "by letter  4 notified" in capsys.readouterr().out
+    assert main(["evidence", campaign, "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["notified_by_letter"] == 4 and doc["letters_posted"] == 4
+    [batch] = doc["letter_batches"]
+    assert batch | {"at": "", "by": ""} == {"send_id": f"{INCIDENT}.customers.notice", "letters": 3, "people": 4,
+                                            "posted_on": "2026-12-05", "at": "", "by": ""}
+    assert any(e["event"] == "staff: letters posted" and e["by"].startswith("arn:aws:") for e in doc["history"])
+    assert main(["evidence", campaign]) == 0
+    text = capsys.readouterr().out
+    assert "Notified by letter:    4" in text
+    assert "Åsa" not in text and "Ågatan" not in text, "counts only"
+
+
+def test_the_csv_for_a_print_house_still_comes_out(aws: dict[str, Any], campaign: str, tmp_path: Path,
+                                                   capsys: Any) -> None:
+    path = tmp_path / "brev.csv"
+    assert main(["letters", campaign, "--csv", str(path)]) == 0
+    body = path.read_text(encoding="utf-8-sig")
+    assert body.splitlines()[0] == "line;name;postal_address;email;reason"
+    assert len(body.splitlines()) == 1 + 5 and "Åsa Öberg" in body
+    assert "personal data" in capsys.readouterr().err
+
+
+def test_a_follow_up_or_update_notice_is_named_by_its_marker() -> None:
+    [incident] = [i for i in load_incidents(content_dir()) if i.slug == INCIDENT]
+    item = {"incident": INCIDENT, "audience": "customers", "send_id": f"{INCIDENT}.customers.notice"}
+    assert resolve_send(item, incident, None)[0] == f"{INCIDENT}.customers.notice"
+    follow = incident.followups[0]
+    send_id, spec = resolve_send(item, incident, f"f-{follow.id}")
+    assert send_id == f"{INCIDENT}.customers.f-{follow.id}" and spec.template == follow.template
+    update = incident.updates[0]
+    send_id, spec = resolve_send(item, incident, f"{INCIDENT}.customers.u-{update.id}")
+    assert spec.template == "update" and spec.update_id == update.id
+    with pytest.raises(LookupError):
+        resolve_send(item, incident, "f-no-such")
+
+
+def test_batches_are_joined_into_one_pdf_in_order(tmp_path: Path) -> None:
+    """Letters are made 500 at a time and copied into one file; here 2 at a time, so the joins are tested."""
+    from datetime import date
+
+    from chalicelib.mail.render import MailSpec
+    from notis_cli.letters.build import households, letters_for
+    from notis_cli.letters.pdf import write_letters
+
+    [incident] = [i for i in load_incidents(content_dir()) if i.slug == INCIDENT]
+    rows = [type("R", (), {"line": i + 2, "name": f"Person {i}", "postal_address": f"Gatan {i}, 123 45 Åby",
+                           "lang": "en" if i % 2 else "sv"})() for i in range(5)]
+    codes = [f"AAAA-BBBB-{c * 4}" for c in "CDEFG"]
+    given = iter(codes)
+    letters = list(letters_for(incident, MailSpec("notice", "customers"), households(rows).found,
+                               on=date(2026, 12, 4), reference=lambda _home: next(given)))
+    path = tmp_path / "brev.pdf"
+    assert write_letters(letters, path, batch=2) == 5
+    reader = PdfReader(str(path))
+    assert len(letters_of(reader)) == 5
+    firsts = [re.search(r"(\S+) · (?:sida|page) 1\b", p.extract_text()) for p in reader.pages]
+    assert [m.group(1) for m in firsts if m] == codes, "every letter, in order, once"
+    assert ["Hej Person 0," in t or "Dear Person 1," in t for t in letters_of(reader)][:2] == [True, True]
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_every_notice_a_campaign_can_send_has_a_letter(lang: str) -> None:
+    """The first notice, each follow-up and each update notice render as letters from the e-mail's templates."""
+    from chalicelib.mail.letter import compose_letter
+    from chalicelib.mail.render import MailSpec
+    from notis_cli.letters.blocks import blocks_of
+
+    [incident] = [i for i in load_incidents(content_dir()) if i.slug == INCIDENT]
+    specs = [MailSpec("notice", "customers"), *(MailSpec(f.template, f.audience) for f in incident.followups),
+             *(MailSpec("update", "customers", u.id) for u in incident.updates)]
+    for spec in specs:
+        body = compose_letter(incident, spec, names=["Åsa Öberg"], lang=lang, reference="AAAA-BBBB-CCCC")
+        blocks = blocks_of(body.html)
+        assert blocks[0].kind == "h1" and blocks[0].text == body.subject
+        text = "\n".join(b.text for b in blocks)
+        assert "Åsa Öberg" in text and "AAAA-BBBB-CCCC" in text
+        assert "incident.korkortsportalen.example/verify" in text
+        assert ("brevet" in text) if lang == "sv" else ("this letter" in text)
+        assert "e-brevet" not in text and "this e-mail is from us" not in text, "no e-mail wording in a letter"
