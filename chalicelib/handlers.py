@@ -42,6 +42,7 @@ def handle_send(
     pool_size: int | None = None,
     ledger: Any = None,
     gate: Any = None,
+    senders: Any = None,
     codes: Any = None,
 ) -> dict:
     """Send a batch of send-queue messages; return `batchItemFailures` naming only the unsettled messages.
@@ -50,15 +51,17 @@ def handle_send(
     margin of the timeout, and what is left comes back through the queue. Messages are checked against their
     campaign record first (gate.py); when sending stops (an account-wide SES refusal, a campaign-wide fault,
     a sender address SES cannot take) the batch's campaigns are recorded as stopped and the alarm's metric
-    is emitted.
+    is emitted. The invocation sends at its share of the account's rate: the rate divided by the invocations
+    sending now (share.py; `senders` is their registry, the table by default).
     """
     from aws_lambda_powertools import Logger
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
     from chalicelib import aws
     from chalicelib.sending.gate import CampaignGate
-    from chalicelib.sending.ledger import Ledger
-    from chalicelib.sending.ratelimit import RateLimiter, per_invocation_rate
+    from chalicelib.sending.ledger import Ledger, new_owner
+    from chalicelib.sending.ratelimit import HEADROOM
+    from chalicelib.sending.share import SharedLimiter, TableRegistry
     from chalicelib.sending.worker import DEFAULT_LEASE_SECONDS, BadMessage, Worker, parse_job, pool_size_for
 
     logger = Logger(service=POWERTOOLS_SERVICE)
@@ -73,22 +76,32 @@ def handle_send(
     gate = gate or CampaignGate(dynamodb or aws.client("dynamodb"), settings.table)
     parsed = _gated(parsed, gate, logger)
 
-    rate = per_invocation_rate(settings.max_send_rate, settings.send_concurrency)
     budget = (remaining_ms() / 1000.0 - 15.0) if remaining_ms else DEFAULT_BUDGET_SECONDS
     sender, misconfigured = _sender(settings)
     if render is None:
         from chalicelib.sending.render import mail_renderer
 
         render = mail_renderer(sender=settings.sender, reply_to=settings.reply_to)
+    jobs = [p for p in parsed if not isinstance(p, Exception | Dropped)]
+    limiter = SharedLimiter(
+        senders or TableRegistry(dynamodb or aws.client("dynamodb"), settings.table),
+        new_owner(),
+        max_rate=settings.max_send_rate,
+        concurrency=settings.send_concurrency,
+        until=now() + max(0.0, budget) + 15.0,
+        now=now,
+        clock=mono,
+        sleep=sleep,
+    ) if jobs and not misconfigured else None
     worker = Worker(
-        ledger or Ledger(dynamodb or aws.client("dynamodb"), settings.table),
+        ledger or Ledger(dynamodb or aws.client("dynamodb"), settings.table, batch_counters=True),
         ses or aws.client("sesv2"),
         render,
-        RateLimiter(rate, clock=mono, sleep=sleep),
+        limiter or _NoSending(),
         sender=sender,
         configuration_set=settings.configuration_set,
         deadline=mono() + max(0.0, budget),
-        pool_size=pool_size or pool_size_for(rate),
+        pool_size=pool_size or pool_size_for(settings.max_send_rate * HEADROOM),  # alone, it may take the whole
         lease_seconds=lease_seconds or DEFAULT_LEASE_SECONDS,
         retention_days=_retention_days,
         now=now,
@@ -97,8 +110,11 @@ def handle_send(
         stopped=misconfigured,
         codes=codes,
     )
-    jobs = [p for p in parsed if not isinstance(p, Exception | Dropped)]
-    outcomes = iter(worker.process(jobs))
+    try:
+        outcomes = iter(worker.process(jobs))
+    finally:
+        if limiter:
+            limiter.close()
     results = [p if isinstance(p, Exception | Dropped) else next(outcomes) for p in parsed]
     if worker.stopped:
         _stop_campaigns(gate, {j.campaign for j in jobs}, worker, now, logger)
@@ -131,6 +147,13 @@ def handle_send(
         },
     )
     return response
+
+
+class _NoSending:
+    """The limiter of an invocation that sends nothing (no sendable job, or the sender is misconfigured)."""
+
+    def acquire(self, deadline: float | None = None) -> bool:
+        return False
 
 
 class Dropped:

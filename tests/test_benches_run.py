@@ -18,8 +18,10 @@ def run(*args: str, goal_may_fail: bool = False) -> str:
 
 
 def test_send_bench_runs_and_loses_or_doubles_nothing():
-    out = run("bench/send.py", "--rates", "14", "--seconds", "1", goal_may_fail=True)
+    out = run("bench/send.py", "--rates", "14", "--seconds", "1", "--cost", "20", goal_may_fail=True)
     assert "duplicates 0  lost 0" in out
+    assert "0 duplicates, 0 not delivered" in out  # the cost runs on moto, both of them
+    assert out.count("of SES's $0.10") == 2  # the happy path and the faulty run, at the one rate
 
 
 def test_import_bench_runs():

@@ -43,6 +43,7 @@ EXPECTED_ACTIONS = {
     },
     "SendNotificationsRole": LOGS | {
         "kms:Decrypt", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+        "dynamodb:Query", "dynamodb:DeleteItem",  # sending/share.py: the registry of invocations sending now
         "ses:SendEmail", "ses:SendRawEmail", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
     },
     "SesEventsRole": LOGS | KMS | {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "sqs:SendMessage"},

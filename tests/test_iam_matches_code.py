@@ -43,6 +43,7 @@ SIGNING = {"sesv2": "ses", "ses": "ses"}
 FREE = {"sts:GetCallerIdentity"}  # needs no permission
 BATCH = {"SendMessageBatch": "SendMessage", "DeleteMessageBatch": "DeleteMessage",
          "ChangeMessageVisibilityBatch": "ChangeMessageVisibility"}
+TRANSACT = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem"}
 LOGS = {"logs:CreateLogStream", "logs:PutLogEvents"}  # the Lambda runtime writes the function's log
 # The SQS event source mapping polls with the function's role (Lambda developer guide, "Execution role").
 SQS_EVENT_SOURCE = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
@@ -95,6 +96,13 @@ def iam_action(service: str, operation: str, params: dict) -> str:
             "UploadPart": "PutObject",
             "CompleteMultipartUpload": "PutObject",
         }.get(operation, operation)
+    if operation == "TransactWriteItems":
+        # "Permissions for Put, Update, Delete, and Get actions are governed by the permissions used for the
+        # underlying PutItem, UpdateItem, DeleteItem, and GetItem operations" (DynamoDB developer guide, "Using
+        # IAM with DynamoDB transactions"); the callers here write one kind of action per transaction.
+        body = params.get("body") or b"{}"  # before-call sees the serialized request
+        kinds = {next(iter(item)) for item in json.loads(body).get("TransactItems", [])}
+        return f"dynamodb:{TRANSACT[kinds.pop()]}" if len(kinds) == 1 else "dynamodb:TransactWriteItems(mixed)"
     return f"{prefix}:{BATCH.get(operation, operation)}"
 
 

@@ -6,14 +6,26 @@ A claim is a conditional update that succeeds only when nobody holds the entry (
 claim whose lease has run out); the claimer's random `owner` token makes its later mark-sent/mark-failed/release
 apply only if the claim is still its own. Counters on the campaign
 item are added only after a state change that happened, so a redelivered event or a retried mark never counts
-twice (a crash between the two writes can leave a counter one short: the ledger is the truth).
+twice (a crash between the two writes can leave a counter short: the ledger is the truth).
+
+The sender keeps its counts in memory (`batch_counters=True`) and adds them once per invocation and campaign
+(`flush_counters`): one write per batch instead of one per e-mail. Exactly what is counted: each conditional
+state change that succeeded, once, by the invocation that made it; a redelivered message finds its recipients
+settled and counts nothing. The flush is a one-item TransactWriteItems with a ClientRequestToken, so a retry
+of a flush whose answer was lost is not applied twice (DynamoDB API Reference, TransactWriteItems:
+"multiple identical calls have the same effect as one single call"). A crash before the flush leaves the
+counters short by that invocation's counts, never over; `notis status` and `notis evidence` count the ledger.
 Only pseudonymous keys are stored here: never an address or a name.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
+import threading
+import uuid
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +35,8 @@ DELIVERED, BOUNCED, COMPLAINED, SUPPRESSED = "delivered", "bounced", "complained
 EXPIRED = "expired"  # the send message came after its not_after: nobody was mailed; a later send may claim it
 FINAL = frozenset({SENT, FAILED, DELIVERED, BOUNCED, COMPLAINED, SUPPRESSED})
 SUPPRESS_PK = "suppress"
+
+log = logging.getLogger("notis.sending")
 
 
 def ledger_pk(send_id: str) -> str:
@@ -80,9 +94,12 @@ class Claim:
 class Ledger:
     """DynamoDB operations on ledger, suppression and counter items of one table (a low-level client)."""
 
-    def __init__(self, client: Any, table: str):
+    def __init__(self, client: Any, table: str, *, batch_counters: bool = False):
         self.client = client
         self.table = table
+        # (send id, campaign) -> counts of state changes made but not yet added (batch_counters only)
+        self._pending: dict[tuple[str, str], Counter[str]] | None = {} if batch_counters else None
+        self._pending_lock = threading.Lock()
 
     # -- claiming and marking (the sender) -------------------------------------------------------------
 
@@ -252,7 +269,7 @@ class Ledger:
             )
         except self.client.exceptions.ConditionalCheckFailedException:
             return False  # a redelivery of the same message: already counted
-        self.add_counters(send_id, {seen_counter(state): 1}, campaign=campaign)
+        self._count(send_id, {seen_counter(state): 1}, campaign)
         return True
 
     def seen(self, campaign: str, send_id: str) -> list[dict[str, Any]]:
@@ -435,20 +452,53 @@ class Ledger:
                 self.client.put_item(**op)
         except self.client.exceptions.ConditionalCheckFailedException:
             return False
-        if counters:
-            self.add_counters(send_id, counters, campaign=campaign)
+        self._count(send_id, counters, campaign)
         return True
+
+    def _count(self, send_id: str, counters: dict[str, int], campaign: str) -> None:
+        """Add now, or (batch_counters) keep until flush_counters."""
+        if not counters:
+            return
+        if self._pending is None:
+            self.add_counters(send_id, counters, campaign=campaign)
+            return
+        with self._pending_lock:
+            self._pending.setdefault((send_id, campaign), Counter()).update(counters)
+
+    def flush_counters(self) -> None:
+        """Add the kept counts: one idempotent write per send and campaign. A failure is logged, not raised:
+        the state changes are recorded in the ledger already, and only the progress view stays short."""
+        if not self._pending:
+            return
+        with self._pending_lock:
+            pending, self._pending = self._pending, {}
+        for (send_id, campaign), counts in pending.items():
+            counts = +counts  # drop zeros
+            if not counts or (not campaign and not LEGACY_SEND_ID.match(send_id)):
+                continue
+            try:
+                self.client.transact_write_items(
+                    TransactItems=[{"Update": {"TableName": self.table, **self._add_expression(send_id, counts,
+                                                                                               campaign)}}],
+                    ClientRequestToken=uuid.uuid4().hex,  # botocore's retries reuse it: applied once
+                )
+            except Exception as exc:
+                log.error("counters not added; the ledger stays the truth",
+                          extra={"send_id": send_id, "error": type(exc).__name__})
 
     def add_counters(self, send_id: str, counters: dict[str, int], *, campaign: str = "") -> None:
         if not campaign and not LEGACY_SEND_ID.match(send_id):
             return  # an entry that names no campaign: the ledger itself stays the truth
-        self.client.update_item(
-            TableName=self.table,
-            Key=_attrs(counters_key(send_id, campaign)),
-            UpdateExpression="ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(counters))),
-            ExpressionAttributeNames={f"#c{i}": name for i, name in enumerate(counters)},
-            ExpressionAttributeValues={f":c{i}": {"N": str(n)} for i, n in enumerate(counters.values())},
-        )
+        self.client.update_item(TableName=self.table, **self._add_expression(send_id, counters, campaign))
+
+    @staticmethod
+    def _add_expression(send_id: str, counters: dict[str, int], campaign: str) -> dict[str, Any]:
+        return {
+            "Key": _attrs(counters_key(send_id, campaign)),
+            "UpdateExpression": "ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(counters))),
+            "ExpressionAttributeNames": {f"#c{i}": name for i, name in enumerate(counters)},
+            "ExpressionAttributeValues": {f":c{i}": {"N": str(n)} for i, n in enumerate(counters.values())},
+        }
 
 
 def _key(send_id: str, key: str) -> dict[str, Any]:

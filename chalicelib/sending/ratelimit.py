@@ -1,7 +1,8 @@
 """A token bucket per invocation so that all concurrent invocations together stay under the SES send rate.
 
 SES measures the maximum send rate per second for the whole account. The send event source runs at most
-`concurrency` invocations at once, so each one may use `max_send_rate / concurrency`. The bucket holds at most
+`concurrency` invocations at once, so each one starts at `max_send_rate / concurrency` and takes a larger share
+when fewer are sending (share.py). The bucket holds at most
 `burst` tokens (default 1: evenly spaced sends, which is what never overshoots a per-second quota) and starts
 empty, so an invocation that follows another one at once does not add a burst on top of its last sends; a caller
 that finds no token reserves the next one and sleeps until it is due, so waiting threads are served in order
@@ -16,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 
-HEADROOM = 0.97  # sends land a few ms late or early (scheduling); aiming just under the quota avoids throttles
+HEADROOM = 0.985  # sends land a few ms late or early (scheduling); aiming just under the quota avoids most throttles
 
 
 def per_invocation_rate(max_send_rate: float, concurrency: int, headroom: float = HEADROOM) -> float:
@@ -59,6 +60,16 @@ class RateLimiter:
             if self._tokens >= 0:
                 return 0.0
             return -self._tokens / self.rate
+
+    def set_rate(self, rate: float) -> None:
+        """From now on, `rate` tokens per second (the tokens earned so far at the old rate are kept)."""
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
+            self._updated = now
+            self.rate = float(rate)
 
     def acquire(self, deadline: float | None = None) -> bool:
         """Wait for one token. With a deadline (clock time) that the wait would pass, take none: False."""

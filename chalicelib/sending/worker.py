@@ -277,9 +277,12 @@ class Worker:
                 outcomes[i].add(result)
                 if reason:
                     outcomes[i].reasons.append(reason)
+            self._decide_held(outcomes)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
-        self._decide_held(outcomes)
+            flush = getattr(self.ledger, "flush_counters", None)
+            if flush:  # what this invocation settled, counted once per campaign (ledger.py)
+                flush()
         return outcomes
 
     # -- one recipient ---------------------------------------------------------------------------------------
