@@ -16,7 +16,7 @@ from markupsafe import escape
 
 from chalicelib.content.model import Incident
 from chalicelib.mail import render
-from chalicelib.mail.strings import STRINGS, join_names
+from chalicelib.mail.strings import STRINGS
 
 LETTER_STRINGS: dict[str, dict[str, str]] = {
     "sv": {
@@ -43,7 +43,6 @@ LETTER_STRINGS: dict[str, dict[str, str]] = {
     },
 }
 LAYOUT = "layout.letter.j2"
-_WHO, _REF = "\x00notis-who\x00", "\x00notis-ref\x00"
 
 
 @dataclass(frozen=True)
@@ -62,17 +61,8 @@ def compose_letter(incident: Incident, spec: render.MailSpec, *, names: list[str
 
     Rendered once per incident, notice, language and greeting shape; names and code are filled in per letter.
     """
-    lang = render.normalise_lang(lang)
-    people = render.clean_names(names)
-    who = join_names(people, lang) if len(people) <= render.MAX_NAMES else ""
-    key = (id(incident), spec, lang, bool(who))
-    cached = _CACHE.get(key)
-    if cached is None or cached[0] is not incident:
-        if len(_CACHE) > 64:
-            _CACHE.clear()
-        cached = _CACHE[key] = (incident, _render(incident, spec, lang, _WHO if who else ""))
-    shape = cached[1]
-    html = shape.html.replace(_WHO, str(escape(who))).replace(_REF, str(escape(reference)))
+    who, shape = render.greeting_and_shape(_CACHE, _render, incident, spec, names=names, lang=lang)
+    html = shape.html.replace(render.WHO, str(escape(who))).replace(render.REF, str(escape(reference)))
     return LetterBody(subject=shape.subject, html=html, lang=shape.lang)
 
 
@@ -83,7 +73,7 @@ def _render(incident: Incident, spec: render.MailSpec, lang: str, who: str) -> L
     html_env, _ = render._environments()
     context: dict[str, Any] = {
         "lang": lang, "t": words, "incident": incident, "org": incident.organisation,
-        "title": incident.title.in_lang(lang), "who": who, "reference": _REF,
+        "title": incident.title.in_lang(lang), "who": who, "reference": render.REF,
         "update": render._update(incident, spec), "subject": mail.subject,
         "latest": render.latest_update(incident) if spec.template == render.FIRST_NOTICE else None,
     }

@@ -15,9 +15,10 @@ import functools
 import re
 import textwrap
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import jinja2
 from markupsafe import Markup, escape
@@ -61,7 +62,8 @@ class Composed:
     lang: str
 
 
-_WHO, _REF = "\x00notis-who\x00", "\x00notis-ref\x00"
+T = TypeVar("T")
+WHO, REF = "\x00notis-who\x00", "\x00notis-ref\x00"  # stand-ins, filled in per recipient
 _RENDERED: dict[tuple, tuple[Incident, Composed]] = {}
 
 
@@ -72,20 +74,11 @@ def compose(incident: Incident, spec: MailSpec, *, names: list[str], lang: str, 
     greeting's names and the reference code, which are filled in (escaped for HTML) per recipient: the
     sender composes thousands of these a minute and Jinja2 is most of that cost.
     """
-    lang = normalise_lang(lang)
-    people = clean_names(names)
-    who = join_names(people, lang) if len(people) <= MAX_NAMES else ""
-    key = (id(incident), spec, lang, bool(who))
-    cached = _RENDERED.get(key)
-    if cached is None or cached[0] is not incident:
-        if len(_RENDERED) > 256:
-            _RENDERED.clear()
-        cached = _RENDERED[key] = (incident, _render(incident, spec, lang, _WHO if who else ""))
-    shape = cached[1]
+    who, shape = greeting_and_shape(_RENDERED, _render, incident, spec, names=names, lang=lang)
 
     def fill(text: str, escape_html: bool) -> str:
         value = str(markup_escape(who)) if escape_html else who
-        return text.replace(_WHO, value).replace(_REF, str(markup_escape(reference)) if escape_html else reference)
+        return text.replace(WHO, value).replace(REF, str(markup_escape(reference)) if escape_html else reference)
 
     return Composed(
         subject=_one_line(fill(shape.subject, False)),
@@ -93,6 +86,24 @@ def compose(incident: Incident, spec: MailSpec, *, names: list[str], lang: str, 
         html=_tidy_html(fill(shape.html, True)),
         lang=shape.lang,
     )
+
+
+def greeting_and_shape(cache: dict[tuple, tuple[Incident, T]], build: Callable[[Incident, MailSpec, str, str], T],
+                         incident: Incident, spec: MailSpec, *, names: list[str], lang: str) -> tuple[str, T]:
+    """The names to greet, and `build`'s rendering for this incident, spec, language and greeting shape.
+
+    The rendering carries stand-ins (`WHO`, `REF`) for the names and the code, so it is made once and cached.
+    """
+    lang = normalise_lang(lang)
+    people = clean_names(names)
+    who = join_names(people, lang) if len(people) <= MAX_NAMES else ""
+    key = (id(incident), spec, lang, bool(who))
+    cached = cache.get(key)
+    if cached is None or cached[0] is not incident:
+        if len(cache) > 256:
+            cache.clear()
+        cached = cache[key] = (incident, build(incident, spec, lang, WHO if who else ""))
+    return who, cached[1]
 
 
 def _render(incident: Incident, spec: MailSpec, lang: str, who: str) -> Composed:
@@ -112,7 +123,7 @@ def _render(incident: Incident, spec: MailSpec, lang: str, who: str) -> Composed
         "org": incident.organisation,
         "title": title,
         "who": who,
-        "reference": _REF,
+        "reference": REF,
         "update": update,
         "latest": latest_update(incident) if spec.template == FIRST_NOTICE else None,
     }
