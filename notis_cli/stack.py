@@ -18,6 +18,7 @@ incident's organisation).
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 import os
@@ -130,6 +131,8 @@ class Stack:
         # The page first: it needs no AWS, only the names the app reads when imported, which the template gives.
         expected_env = _template_environment(self._account(), os.environ["AWS_REGION"])
         os.environ.update(expected_env)
+        # Powertools prints EMF metric lines on stdout, which is staff's terminal here and CloudWatch nowhere.
+        os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
         self.sender = user_sender or self._organisation_sender()
         os.environ["NOTIS_SENDER"] = self.sender
         app_module = self._app = self._import_app()
@@ -281,7 +284,15 @@ class Stack:
 
     def _serve(self, app_module: Any) -> None:
         from chalice.config import Config
-        from chalice.local import create_local_server
+        from chalice.local import ChaliceRequestHandler, create_local_server
+
+        class QuietRequestHandler(ChaliceRequestHandler):
+            """Without chalice local's access log on the terminal: a request line can carry a reference code
+            (`/verify?code=…`) next to the reader's address, which the deployed page never logs (CloudFront
+            and API Gateway keep no access logs)."""
+
+            def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+                pass
 
         config = Config.create(chalice_stage="dev", app_name="notis", lambda_timeout=30, lambda_memory_size=256)
         try:
@@ -289,6 +300,8 @@ class Stack:
         except OSError as exc:
             raise StackError(f"cannot serve the page on {self.options.host}:{self.options.port} ({exc.strerror}); "
                              "set PORT to a free port, e.g. make run PORT=8001") from None
+        self._web.server.RequestHandlerClass = functools.partial(  # socketserver's documented attribute
+            QuietRequestHandler, app_object=app_module.app, config=config)
         host, port = self._web.server.server_address[:2]
         self.page_url = f"http://{host}:{port}/"
         self._thread(self._web.server.serve_forever, "web", 0.2)

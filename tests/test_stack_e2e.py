@@ -252,6 +252,7 @@ def test_make_run_end_to_end(stack: tuple[Stack, int, int]) -> None:
     s.reader.join(10)  # it ends at the end of the (closed) pipe
     shown = s.stderr.read_text() + "".join(list(s.lines.queue))
     assert '"tick"' not in shown  # the tick's JSON every second stays out of staff's way ...
+    assert code not in shown.upper() and "GET /" not in shown and '"_aws"' not in shown  # no access log, no EMF
     log = (Path(env["NOTIS_CONTENT_DIR"]).parent / "local-data" / "notis.log").read_text()
     assert "send_notifications" in log and '"tick"' in log  # ... in the full log, which is there ...
     assert not any(address in log + shown for address in expected)  # ... without an e-mail address in it
