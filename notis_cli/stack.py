@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from notis_cli import target
+from notis_cli.private import DIR_MODE, private_dir
 
 REPO_ROOT = target.REPO_ROOT
 DEFAULT_REGION = "eu-north-1"
@@ -475,7 +476,7 @@ def _log_to_file(data_dir: Path, path: Path | None = None) -> Path:
             app_log.removeHandler(other)
         existing[0].setFormatter(Timed())  # logs.configure gave it the plain JSON formatter
         return path
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(data_dir).chmod(DIR_MODE)  # the saved AWS state holds the uploaded lists and the mail sent
     path = data_dir / "notis.log"
     handler = logging.FileHandler(path, mode="w", encoding="utf-8")
     handler.setFormatter(Timed())

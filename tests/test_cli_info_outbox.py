@@ -183,6 +183,23 @@ def test_outbox_save_writes_eml_that_parses_back_and_html_for_a_browser(model_da
     parsed = message_from_bytes((tmp_path / "out" / "001.eml").read_bytes(), policy=policy.default)
     assert parsed["Subject"] == "Viktig information: Intrång i webbshoppen"
     assert "<p>Hej Anna</p>" in (tmp_path / "out" / "001.html").read_text(encoding="utf-8")
+    # Names and addresses: readable by the staff member's account only, in a folder it made for them.
+    assert {p.stat().st_mode & 0o777 for p in written} == {0o600}
+    assert (tmp_path / "out").stat().st_mode & 0o777 == 0o700
+
+
+def test_outbox_save_onto_a_file_or_where_it_may_not_write_is_a_clear_error(
+    model_data: dict[str, Any], restore_env: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    restore_env.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    restore_env.setattr(outbox, "fetch_model_data", lambda _endpoint: model_data)
+    a_file = tmp_path / "brev.pdf"
+    a_file.write_bytes(b"%PDF")
+    assert main(["outbox", "--save", str(a_file)]) == 1
+    assert "is a file, not a folder" in capsys.readouterr().err
+    assert a_file.read_bytes() == b"%PDF"  # nothing lost
+    assert main(["outbox", "--save", str(a_file / "mail")]) == 1  # a folder below a file
+    assert "cannot save into" in capsys.readouterr().err
 
 
 def test_outbox_of_nothing_says_it_is_empty() -> None:

@@ -359,8 +359,10 @@ def test_embedded_aws_state_survives_a_restart(aws: dict[str, Any], tmp_path: An
     sqs.send_message(QueueUrl=url, MessageBody="still here")
     s3.create_bucket(Bucket="kept-bucket", CreateBucketConfiguration={"LocationConstraint": "eu-north-1"})
     s3.put_object(Bucket="kept-bucket", Key="k", Body=b"data")
-    path = tmp_path / "aws-state.pickle"
+    path = tmp_path / "local-data" / "aws-state.pickle"
     assert state.save(path) > 0
+    # The uploaded lists are in it: only the staff member's account may read it, in a folder only they may list.
+    assert (path.stat().st_mode & 0o777, path.parent.stat().st_mode & 0o777) == (0o600, 0o700)
     BackendDict.reset()  # what a new process starts with
     assert state.load(path) is None
     clients.reset_clients()

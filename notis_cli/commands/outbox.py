@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from notis_cli.commands._common import describe_target
+from notis_cli.private import NotAFolder, open_private, private_dir
 
 LOCAL_ONLY = ("notis outbox works only against the local stack (make run): SES on AWS keeps no copy of the mail "
               "it sends")
@@ -136,15 +137,17 @@ def show(mail: SentMail) -> str:
 
 def save(mails: list[SentMail], directory: Path) -> list[Path]:
     """NNN.eml (the whole message, opens in a mail program) and NNN.html (the HTML part, opens in a browser)."""
-    directory.mkdir(parents=True, exist_ok=True)
+    private_dir(directory)
     written = []
     for mail in mails:
         eml = directory / f"{mail.number:03d}.eml"
-        eml.write_bytes(mail.raw)
+        with open_private(eml) as out:
+            out.write(mail.raw)
         written.append(eml)
         if mail.html is not None:
             html = directory / f"{mail.number:03d}.html"
-            html.write_text(mail.html, encoding="utf-8")
+            with open_private(html, "w", encoding="utf-8") as out:
+                out.write(mail.html)
             written.append(html)
     return written
 
@@ -174,8 +177,15 @@ def run(args: argparse.Namespace) -> int:
             return 1
         chosen = [mails[args.show - 1]]
     if args.save is not None:
-        for path in save(chosen, args.save):
+        try:
+            written = save(chosen, args.save)
+        except (NotAFolder, OSError) as exc:
+            print(f"notis: cannot save into {args.save}: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
+            return 1
+        for path in written:
             print(path)
+        print(f"notis: {len(written)} file(s) in {args.save.resolve()}, readable only by you: they hold names and "
+              "addresses; delete them when done", file=sys.stderr)
         return 0
     print(show(chosen[0]) if args.show is not None else listing(mails))
     return 0

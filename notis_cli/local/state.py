@@ -19,6 +19,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from notis_cli.private import open_private, private_dir
+
 SERVICES = ("s3", "sqs", "dynamodb", "ses", "sesv2", "events", "secretsmanager", "sns", "cloudwatch", "logs",
             "kms", "iam", "sts")
 FORMAT = 1
@@ -43,9 +45,10 @@ def save(path: Path) -> int:
         "moto": moto.__version__,
         "services": {service: dict(get_backend(service)) for service in SERVICES},  # type: ignore[arg-type]
     })
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    tmp.write_bytes(buffer.getvalue())
+    with open_private(tmp) as out:  # the uploaded lists and the mail sent are in it
+        out.write(buffer.getvalue())
     os.replace(tmp, path)
     return len(buffer.getvalue())
 
