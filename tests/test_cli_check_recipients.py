@@ -91,7 +91,7 @@ def test_good_file_as_text(tmp_path, capsys):
     assert "kunder.csv: usable, but 20% of rows are rejected (over 10%): an upload will be held" in out
     for label, number in (("rows", 5), ("deliverable addresses", 2), ("merged duplicates", 1),
                           ("rejected rows", 1), ("warnings", 2), ("letters", 2), ("no postal address", 2)):
-        assert re.search(rf"^  {label} +{number}\b", out, re.MULTILINE), (label, out)
+        assert re.search(rf"^ +{label} +{number}\b", out, re.MULTILINE), (label, out)
     assert "  line 5: the e-mail address is not valid: missing @" in out
     assert "  line 4: the personnummer's check digit is wrong" in out
     assert f"  line 6: {NO_POSTNUMMER}" in out, "a letter that cannot be addressed is listed by line"

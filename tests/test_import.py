@@ -258,7 +258,7 @@ def test_notis_upload_names_the_campaign_the_import_creates(aws, tmp_path, capsy
     drain_import_queue(aws)
     [campaign] = campaigns(aws)
     assert f"campaign: {campaign['campaign']}" in printed
-    assert "4 rows, 2 e-mails to send, 1 duplicates merged, 0 rejected, 1 need a letter" in printed
+    assert "4 rows = 2 e-mails + 1 duplicates merged + 1 letters (no usable e-mail address), 2 warnings" in printed
 
 
 def test_the_same_file_uploaded_again_starts_nothing_new(aws):
@@ -328,7 +328,8 @@ def test_notis_status_shows_the_import_report_of_a_held_campaign(aws, capsys):
     assert main(["status", campaign["campaign"]]) == 0
     out = capsys.readouterr().out
     assert "held" in out
-    assert "12 rows: 8 e-mails, 0 duplicates merged, 4 rejected" in out
+    assert ("12 rows = 8 e-mails + 0 duplicates merged + 4 letters (no usable e-mail address; 4 of them an invalid "
+            "address: rejected)") in out
     assert "line 2 (e-mail): the e-mail address is not valid" in out
     assert f"notis approve {campaign['campaign']}" in out
     assert "fel-adress" not in out and "@example.se" not in out

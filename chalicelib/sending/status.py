@@ -482,6 +482,13 @@ def _log_lines(rows: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def rows_in_words(rows: int, emails: int, duplicates: int, letters: int, rejected: int, warnings: int) -> str:
+    """Where every row of a file went, as a sum that adds up: an invalid address is a letter (and "rejected")."""
+    invalid = f"; {rejected} of them an invalid address: rejected" if rejected else ""
+    return (f"{rows} rows = {emails} e-mails + {duplicates} duplicates merged + {letters} letters (no usable e-mail "
+            f"address{invalid}), {warnings} warnings")
+
+
 def evidence_text(doc: dict[str, Any]) -> str:
     """The evidence as plain text for a report: the file, the history, each send's counts and message-id log."""
     f = doc["file"]
@@ -489,9 +496,8 @@ def evidence_text(doc: dict[str, Any]) -> str:
     lines += [
         f"Campaign {doc['campaign']} ({doc['incident'] or '?'}, {doc['audience'] or '?'})",
         f"File:                  {f['name']} (s3://{f['bucket']}/{f['key']}), uploaded {f['uploaded_at'] or '-'}",
-        f"Rows in the file:      {f['rows']}: {f['e_mail_recipients']} e-mail recipients, {f['duplicates_merged']} "
-        f"duplicates merged, {f['rejected']} rejected, {f['warnings']} warnings, "
-        f"{f['without_usable_address']} without a usable address",
+        "Rows in the file:      " + rows_in_words(f["rows"], f["e_mail_recipients"], f["duplicates_merged"],
+                                                   f["without_usable_address"], f["rejected"], f["warnings"]),
         "History:",
         *(f"  {e['at']}  {e['event']}  by {e['by']}" + (f"  ({e['detail']})" if e["detail"] else "")
           for e in doc["history"]),

@@ -94,14 +94,14 @@ def render_text(name: str, doc: dict[str, Any], result: ImportResult) -> str:
     lines = [
         f"{name}: usable" + (f", but {result.rejected_count / result.rows:.0%} of rows are rejected (over "
                              f"{threshold:.0%}): an upload will be held until notis approve" if held else ""),
-        f"  rows                   {doc['rows']:>10,}",
+        f"  rows                   {doc['rows']:>10,}   (= the next three)",
         f"  deliverable addresses  {doc['deliverable']:>10,}",
         f"  merged duplicates      {doc['duplicates']:>10,}",
-        f"  rejected rows          {rejected_count:>10,}",
-        f"  warnings               {warnings_count:>10,}",
         f"  letters                {doc['letters']:>10,}   (people with no usable e-mail address)",
-        f"  no postal address      {result.unreachable_count:>10,}   (need a letter but have no usable postal "
-        "address: find them another way)",
+        f"    rejected rows        {rejected_count:>10,}   (of the letters: an invalid e-mail address)",
+        f"    no postal address    {result.unreachable_count:>10,}   (of the letters: no usable postal address "
+        "either, find them another way)",
+        f"  warnings               {warnings_count:>10,}",
     ]
     for title, issues, count in (
         ("rejected rows", doc["rejected"], rejected_count),

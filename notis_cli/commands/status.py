@@ -159,14 +159,13 @@ def time_left(s: Any) -> str:
 
 def import_report(item: dict[str, Any], bucket: str) -> list[str]:
     """What the import found (counts, the first bad rows by line, why it is held or refused): no personal data."""
+    from chalicelib.sending.status import rows_in_words
+
     counts = item.get("counts") or {}
     lines = []
     if counts:
-        lines.append(
-            f"import     {counts.get('rows', 0)} rows: {counts.get('deliverable', 0)} e-mails, "
-            f"{counts.get('duplicates', 0)} duplicates merged, {counts.get('rejected', 0)} rejected, "
-            f"{counts.get('warnings', 0)} warnings, {counts.get('letters', 0)} without a usable address"
-        )
+        lines.append("import     " + rows_in_words(*(int(counts.get(k, 0)) for k in (
+            "rows", "deliverable", "duplicates", "letters", "rejected", "warnings"))))
         if counts.get("no_postal_address"):
             lines.append(f"           {counts['no_postal_address']} of them need a letter but have no usable postal "
                          "address: find them another way (report: kind 'no letter address')")

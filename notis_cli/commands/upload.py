@@ -87,10 +87,13 @@ def _check(path: Path, settings):
     except UnusableFile as exc:
         print(f"notis: {path.name} cannot be used: {exc.reason}", file=sys.stderr)
         return None
-    print(f"checked {path.name}: {result.rows} rows, {result.deliverable} e-mails to send, "
-          f"{result.duplicates_merged} duplicates merged, {result.rejected_count} rejected, "
-          f"{result.letters_count} need a letter ({result.unreachable_count} of them without a usable postal "
-          f"address), {result.warnings_count} warnings")
+    from chalicelib.sending.status import rows_in_words
+
+    print(f"checked {path.name}: " + rows_in_words(result.rows, result.deliverable, result.duplicates_merged,
+                                                    result.letters_count, result.rejected_count,
+                                                    result.warnings_count))
+    if result.unreachable_count:
+        print(f"  {result.unreachable_count} of the letters have no usable postal address: find them another way")
     for issue in sorted(result.rejected + result.warnings + result.unreachable, key=lambda i: i.line)[:10]:
         print(f"  line {issue.line}: {issue.reason}")
     share = result.rejected_count / result.rows if result.rows else 0.0
