@@ -121,6 +121,18 @@ def test_status_watch_ends_when_done(campaign: dict[str, Any], capsys: Any) -> N
     assert code == 0 and "4/4" in out and "time left done" in out
 
 
+def test_ctrl_c_on_status_watch_says_the_sending_goes_on(campaign: dict[str, Any], capsys: Any,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from notis_cli.commands import status
+
+    def pressed_ctrl_c(*_: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(status, "snapshot", pressed_ctrl_c)
+    code, _, err = _run(["status", campaign["id"], "--watch"], capsys)
+    assert code == 130 and "stopped watching; the sending goes on" in err  # not "did I just stop it?"
+
+
 def test_status_watch_without_a_campaign_watches_the_newest(campaign: dict[str, Any], capsys: Any) -> None:
     code, out, err = _run(["status", "--watch", "--interval", "0"], capsys)
     assert code == 0 and f"watching the newest campaign, {campaign['id']}" in err and "4/4" in out

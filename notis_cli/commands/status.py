@@ -204,4 +204,5 @@ def watch(ctx: Context, campaign_id: str, *, interval: float, out: Any = None) -
             time.sleep(interval)
     except KeyboardInterrupt:
         out.write("\n")
+        print("stopped watching; the sending goes on (notis status shows it again)", file=sys.stderr)
         return 130
