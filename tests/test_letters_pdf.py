@@ -159,6 +159,10 @@ def test_mark_posted_is_counted_by_status_and_evidence(aws: dict[str, Any], camp
     assert "recorded: 3 letter(s) to 4 people posted on 2026-12-05" in out and "by arn:aws:" in out
     assert main(["status", campaign]) == 0
     assert "by letter  4 notified" in capsys.readouterr().out
+    assert main(["status"]) == 0  # the list of campaigns: which still have letters to post
+    header, *rows = capsys.readouterr().out.splitlines()
+    [row] = [r for r in rows if r.startswith(campaign)]
+    assert row[header.index(" posted"):header.index("  file")].strip() == "4", (header, row)
     assert main(["evidence", campaign, "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["notified_by_letter"] == 4 and doc["letters_posted"] == 4

@@ -50,16 +50,17 @@ def _list(ctx: Context) -> int:
     from chalicelib.sending.status import progress_hint
 
     print(f"{'campaign':23} {'state':9} {'incident':28} {'audience':12} {'deliverable':>11} {'sent':>7} {'letters':>7}"
-          "  file (S3 key)")
+          f" {'posted':>6}  file (S3 key)")
     for item in campaigns:
         counts = item.get("counts") or {}
         cid = str(item.get("campaign") or str(item.get("pk", "")).removeprefix("campaign#"))
         incident, audience = target_of(item)
+        posted = letters_posted(ctx, item).get(first_send_id(item), 0)  # the first notice's letters posted
         print(
             f"{cid:23} {progress_hint(item):9} {incident[:28]:28} "
             f"{audience[:12]:12} {int(counts.get('deliverable', 0)):>11} "
             f"{int(item.get('sent', 0)):>7} {int(counts.get('letters', 0)) + int(item.get('mail_letters', 0)):>7}"
-            f"  {item.get('key', '?')}"
+            f" {posted:>6}  {item.get('key', '?')}"
         )
     warning = local_warning()
     if warning:
@@ -126,7 +127,7 @@ def render(ctx: Context, campaign_id: str) -> str:
         f"send DLQ   {'unknown' if dlq is None else dlq} message(s) (all campaigns; notis redrive {s.campaign})",
     ]
     by_letter = letters_posted(ctx, item)
-    first = str(item.get("send_id") or f"{incident}.{audience}.notice")  # not set until the notice is queued
+    first = first_send_id(item)
     if s.letters or first in by_letter:
         lines.append(f"by letter  {by_letter.get(first, 0)} notified (notis letters "
                      f"{s.campaign} --pdf FILE, then --mark-posted)")
@@ -137,6 +138,12 @@ def render(ctx: Context, campaign_id: str) -> str:
     if warning:
         lines.append(f"note       {warning}")
     return "\n".join(lines[:1] + import_report(item, ctx.settings.bucket) + lines[1:])
+
+
+def first_send_id(item: dict[str, Any]) -> str:
+    """The send id of the campaign's first notice (in the record once the notice is queued)."""
+    incident, audience = target_of(item)
+    return str(item.get("send_id") or f"{incident}.{audience}.notice")
 
 
 def letters_posted(ctx: Context, item: dict[str, Any]) -> dict[str, int]:
