@@ -4,6 +4,7 @@ evidence; people without a usable postal address are counted by row, never print
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import stat
@@ -243,3 +244,31 @@ def test_every_notice_a_campaign_can_send_has_a_letter(lang: str) -> None:
         assert "incident.korkortsportalen.example/verify" in text
         assert ("brevet" in text) if lang == "sv" else ("this letter" in text)
         assert "e-brevet" not in text and "this e-mail is from us" not in text, "no e-mail wording in a letter"
+
+
+def test_a_phone_number_never_breaks_and_a_contact_list_stays_with_its_heading(tmp_path: Path) -> None:
+    """Letters whose text pushes the contact section to every point of a page: 'ring 114 14' split after 114
+    would have a reader dial 114, and 'Dataskyddsombud' alone at the top of a page loses its heading."""
+    from notis_cli.letters.pdf import Letter, write_letters
+
+    phones = "Ring polisen på 114 14 eller oss på 010-123 45 67, vardagar 08 00 till 17 00."
+    contacts = ["Telefon 010-123 45 67", "E-post dataskydd@example.se", "Webb example.se/hjalp",
+                "Dataskyddsombud dpo@example.se"]
+    letters = [
+        Letter(recipient=("Åsa Öberg", "Storgatan", "972 31 Luleå"), sender=("Exempel AB",), date="5 december 2026",
+               reference=f"AAAA-BBBB-{n:04d}".replace("0", "C").replace("1", "D"), lang="sv",
+               html="".join(f"<p>{'Ord ' * (6 + n % 9)}{phones}</p>" for _ in range(n))
+               + "<h2>Kontakta oss</h2><ul>" + "".join(f"<li>{c}</li>" for c in contacts) + "</ul>")
+        for n in range(4, 44)
+    ]
+    path = tmp_path / "brev.pdf"
+    assert write_letters(letters, path) == len(letters)
+    for page in PdfReader(str(path)).pages:
+        lines = [t.replace("\xa0", " ") for t, _x, y in sorted(texts_with_positions(page), key=lambda r: r[2])
+                 if y < PAGE_H - BOTTOM and t != "•"]
+        for above, below in itertools.pairwise(lines):
+            assert not (above[-1].isdigit() and below[0].isdigit()), (above, below)
+        if "Kontakta oss" in lines:
+            assert lines[-len(contacts):] == contacts, lines[-6:]
+        else:
+            assert not set(contacts) & set(lines), lines[:6]  # a contact line without its heading

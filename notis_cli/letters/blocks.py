@@ -6,8 +6,13 @@ br, div/span (a section left in the other language). Text is unescaped; a link s
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
+
+# A space between two digits joins the groups of a phone number ("114 14", "010-123 45 67") or of a large number:
+# a line must never break there, or a reader dials half a number.
+_DIGITS_APART = re.compile(r"(?<=\d) (?=\d)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +52,7 @@ class _Parser(HTMLParser):
 
     def _flush(self) -> None:
         text = "".join(self.parts)
-        lines = [" ".join(line.split()) for line in text.split("\n")]
+        lines = [_DIGITS_APART.sub("\u00a0", " ".join(line.split())) for line in text.split("\n")]
         text = "\n".join(line for line in lines if line)
         if text:
             self.blocks.append(Block(self.kind or "p", text, self.quote > 0))

@@ -36,7 +36,9 @@ ADDRESS_MAX_LINES = 6
 BODY_TOP_FIRST = 100.0
 BODY_SIZE, BODY_LINE = 10.5, 5.2
 BULLET_INDENT = 6.0
+ITEM_GAP = 1.2  # after a list item
 KEEP_WITH_HEADING = 3  # lines of the text after a heading that must fit on the same page
+KEEP_LIST_LINES = 10  # a list after a heading this short moves to the next page with it, whole
 BATCH = 500  # letters per fpdf2 document before its pages are written out (about 17 MB of memory)
 
 
@@ -115,8 +117,7 @@ class LetterPDF(FPDF):
             if block.kind in ("h1", "h2"):
                 size = 14.0 if block.kind == "h1" else 12.0
                 lines = self._wrap(block.text, "B", size, width)
-                after = self._wrap(blocks[i + 1].text, "", BODY_SIZE, width) if i + 1 < len(blocks) else []
-                needed = len(lines) * size * 0.5 + 3 + min(len(after), KEEP_WITH_HEADING) * BODY_LINE
+                needed = len(lines) * size * 0.5 + 3 + self._kept_after(blocks, i + 1, width)
                 if self.get_y() + needed > PAGE_H - BOTTOM:
                     self.add_page()  # never a heading alone at the foot of a page
                 elif block.kind == "h2" and self.get_y() > TOP + 1:
@@ -129,7 +130,24 @@ class LetterPDF(FPDF):
             indent += BULLET_INDENT if bullet else 0.0
             lines = self._wrap(block.text, "", BODY_SIZE, width - indent)
             self._lines(lines, "", BODY_SIZE, BODY_LINE, LEFT + indent, bullet=bullet)
-            self.ln(1.2 if bullet else 2.5)
+            self.ln(ITEM_GAP if bullet else 2.5)
+
+    def _kept_after(self, blocks: list[Block], start: int, width: float) -> float:
+        """Millimetres after a heading that must go on its page: the first lines of a paragraph, or a short list
+        whole (a contact list split over two pages leaves one way of reaching us alone on the next)."""
+        if start >= len(blocks):
+            return 0.0
+        if blocks[start].kind != "li":
+            return min(len(self._wrap(blocks[start].text, "", BODY_SIZE, width)), KEEP_WITH_HEADING) * BODY_LINE
+        lines = items = 0
+        for block in blocks[start:]:
+            if block.kind != "li":
+                break
+            lines += len(self._wrap(block.text, "", BODY_SIZE, width - BULLET_INDENT))
+            items += 1
+        if lines > KEEP_LIST_LINES:
+            return KEEP_WITH_HEADING * BODY_LINE
+        return lines * BODY_LINE + (items - 1) * ITEM_GAP  # the gap after the last item may fall off the page
 
     def _lines(self, lines: list[str], style: str, size: float, height: float, x: float, *,
                bullet: bool = False) -> None:
