@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
 from pathlib import Path
 
@@ -305,3 +306,16 @@ def test_template_only_in_swedish_makes_a_wholly_swedish_mail(
     assert mail.lang == "sv" and mail.subject == "Andra brevet"
     assert mail.text.startswith("Hej Anna,\n\nVi skriver igen.") and "Vad har hänt?" in mail.text
     assert '<html lang="sv">' in mail.html
+
+
+@given(words=st.integers(min_value=0, max_value=30), phone=st.sampled_from(["114 14", "010-123 45 67",
+                                                                             "+46 10 123 45 67", "08 123 456 78"]))
+def test_the_plain_text_never_splits_a_phone_number_over_two_lines(words: int, phone: str) -> None:
+    """Wherever the number falls against the 76-column edge: 'ring 114' on one line and '14' on the next has
+    people dialling 114."""
+    from chalicelib.mail.render import _tidy_text
+
+    line = "Ring " + "ord " * words + f"polisen på {phone} eller 010-123 45 67 om du undrar något alls."
+    lines = _tidy_text(line).splitlines()
+    assert " ".join(lines) == line  # nothing but the breaks changed
+    assert all(not (a[-1].isdigit() and b[0].isdigit()) for a, b in itertools.pairwise(lines)), lines

@@ -36,6 +36,7 @@ FIRST_NOTICE = "notice"  # the template of a campaign's first e-mail
 MAX_NAME_CHARS = 100
 MAX_NAMES = 6  # more people than this at one address (a shared office mailbox): greet them all with "Hej,"
 TEXT_WIDTH = 76
+_DIGITS_APART, _GLUE = re.compile(r"(?<=\d) (?=\d)"), "\ue000"  # a private-use character
 _AFTER_HEADING = re.compile(r"(\n-{3,}\n)\n+")  # a heading's underline is followed by its text directly
 # Bidirectional overrides let a hostile name display text in a different order than it is written.
 _BIDI = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
@@ -374,8 +375,10 @@ def _tidy_text(text: str) -> str:
             out.append(line)
             continue
         indent = "  " if line.startswith("- ") else ""
+        glued = _DIGITS_APART.sub(_GLUE, line)  # "114 14", "010-123 45 67": a number is never split over lines
         out.extend(
-            textwrap.wrap(line, TEXT_WIDTH, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False)
+            wrapped.replace(_GLUE, " ") for wrapped in
+            textwrap.wrap(glued, TEXT_WIDTH, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False)
         )
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(out))
     return _AFTER_HEADING.sub(r"\1", text).strip() + "\n"
