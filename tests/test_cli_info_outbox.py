@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -166,7 +167,7 @@ def test_outbox_lists_recipient_decoded_subject_and_time_once_each(model_data: d
     listing = outbox.listing(mails)
     assert "Intrång" in listing and "=?utf-8?" not in listing
     assert listing.count("anna.olsson@example.se") == 1  # moto lists the destination twice; shown once
-    assert mails[0].sent.startswith("2024-01-17")
+    assert re.fullmatch(r"2024-01-1[78] \d\d:\d\d:\d\d \S+", mails[0].sent)  # with its time zone: whose time?
 
 
 def test_outbox_show_prints_the_plain_text_part(model_data: dict[str, Any]) -> None:

@@ -37,7 +37,7 @@ class SentMail:
     sender: str
     to: tuple[str, ...]
     subject: str
-    sent: str  # the Date header as local "YYYY-MM-DD HH:MM:SS", or "" when it has none
+    sent: str  # the Date header in this machine's time zone, "YYYY-MM-DD HH:MM:SS CET", or "" when it has none
     text: str
     html: str | None
     raw: bytes
@@ -59,7 +59,7 @@ def fetch_model_data(endpoint: str, timeout: float = 10.0) -> dict[str, Any]:
 
 def _local_time(date_header: str) -> str:
     try:
-        return parsedate_to_datetime(date_header).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+        return parsedate_to_datetime(date_header).astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
     except (TypeError, ValueError, IndexError):
         return ""
 
@@ -123,8 +123,8 @@ def listing(mails: list[SentMail]) -> str:
     if not mails:
         return "the outbox is empty: the local SES has accepted no e-mail yet"
     width = max(len(", ".join(m.to)) for m in mails)
-    lines = [f"{'#':>4}  {'time':19}  {'to':{width}}  subject"]
-    lines += [f"{m.number:>4}  {m.sent or '-':19}  {', '.join(m.to):{width}}  {m.subject}" for m in mails]
+    lines = [f"{'#':>4}  {'time':24}  {'to':{width}}  subject"]
+    lines += [f"{m.number:>4}  {m.sent or '-':24}  {', '.join(m.to):{width}}  {m.subject}" for m in mails]
     lines.append(f"{len(mails)} e-mail(s); read one with: notis outbox --show N")
     return "\n".join(lines)
 
