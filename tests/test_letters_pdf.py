@@ -239,3 +239,43 @@ def test_every_notice_a_campaign_can_send_has_a_letter(lang: str) -> None:
         assert "incident.korkortsportalen.example/verify" in text
         assert ("brevet" in text) if lang == "sv" else ("this letter" in text)
         assert "e-brevet" not in text and "this e-mail is from us" not in text, "no e-mail wording in a letter"
+
+
+def _written(aws: dict[str, Any]) -> list[dict]:
+    """Every code record and posted batch in the table (what a refused command must not add to)."""
+    items = aws_clients.client("dynamodb").scan(TableName=aws["settings"].table)["Items"]
+    return sorted((i for i in items if i["pk"]["S"].startswith("code#") or i["sk"]["S"].startswith("posted#")),
+                  key=lambda i: (i["pk"]["S"], i["sk"]["S"]))
+
+
+@pytest.mark.parametrize("option", ["--pdf", "--csv"])
+def test_a_file_in_a_folder_that_does_not_exist_is_one_clear_line_and_records_nothing(
+        aws: dict[str, Any], campaign: str, tmp_path: Path, capsys: Any, option: str) -> None:
+    before = _written(aws)
+    missing = tmp_path / "no-such-folder"
+    capsys.readouterr()
+    assert main(["letters", campaign, option, str(missing / "brev.pdf"), "--mark-posted"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("notis: ") and str(missing) in err and "does not exist" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert _written(aws) == before, "no reference code and no posted batch recorded"
+    assert not missing.exists()
+
+
+def test_a_posting_date_in_the_future_or_not_a_date_is_refused(aws: dict[str, Any], campaign: str,
+                                                              capsys: Any) -> None:
+    from datetime import date, timedelta
+
+    before = _written(aws)
+    tomorrow = (date.today() + timedelta(days=2)).isoformat()
+    capsys.readouterr()
+    assert main(["letters", campaign, "--mark-posted", "--date", tomorrow]) == 2
+    err = capsys.readouterr().err
+    assert f"--date {tomorrow} is in the future" in err and "nothing was written or recorded" in err
+    with pytest.raises(SystemExit) as exit_:
+        main(["letters", campaign, "--mark-posted", "--date", "5 december"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "'5 december' is not a date (YYYY-MM-DD)" in err and "Traceback" not in err
+    assert _written(aws) == before
+    assert main(["letters", campaign, "--mark-posted", "--date", date.today().isoformat()]) == 0  # today is fine

@@ -42,7 +42,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--mark-posted", action="store_true",
                    help="record that this send's letters were posted (who, when, how many) for status and evidence")
     p.add_argument("--date", type=_day, metavar="YYYY-MM-DD",
-                   help="the date printed on the letters, or the posting date with --mark-posted (default: today)")
+                   help="the date printed on the letters, or the posting date with --mark-posted (default: today; "
+                        "a posting date cannot be in the future)")
     p.set_defaults(run=run)
 
 
@@ -115,7 +116,36 @@ def _incident(slug: str) -> Any:
     return next((i for i in load_incidents(content_dir()) if i.slug == slug), None)
 
 
+def refused(args: argparse.Namespace, today: date | None = None) -> str | None:
+    """Why the command cannot run as asked, checked before anything is read, written or recorded; else None."""
+    for path in (args.pdf, args.output):
+        if path is None:
+            continue
+        folder = path.expanduser().absolute().parent
+        if not folder.is_dir():
+            return f"the folder {folder} does not exist: create it first, or choose another file"
+        if path.expanduser().is_dir():
+            return f"{path} is a folder: give a file name, such as {path / 'brev.pdf'}"
+        if not os.access(folder, os.W_OK):
+            return f"you cannot write in the folder {folder}"
+    today = today or local_today()
+    if args.mark_posted and args.date and args.date > today:
+        return (f"--date {args.date.isoformat()} is in the future: record letters as posted on the day they were "
+                f"posted ({today.isoformat()} or earlier)")
+    return None
+
+
+def local_today() -> date:
+    """Today where the letters are posted (Sweden), or on this machine if that is later: never refuse today."""
+    from chalicelib.verify.codes import LOCAL_TIME
+
+    return max(date.today(), datetime.now(LOCAL_TIME).date())
+
+
 def run(args: argparse.Namespace) -> int:
+    if reason := refused(args):
+        print(f"notis: {reason}; nothing was written or recorded", file=sys.stderr)
+        return 2
     ctx = Context()
     item = ctx.campaign(args.campaign)
     if item is None:
