@@ -115,8 +115,9 @@ def test_one_letter_per_household_in_its_language_with_the_address_in_the_window
         if not record.key:  # support on the phone: a letter's code is known, though no e-mail went
             capsys.readouterr()
             assert main(["lookup", code.lower()]) == 0
-            out = capsys.readouterr().out
+            out, err = capsys.readouterr()
             assert "a genuine letter from us" in out and "Öberg" not in out and "Emma" not in out
+            assert out.count(code) == 1 and code not in err, "the answer once, on standard output"
 
     first_pages = [p for p in reader.pages if re.search(r"· (?:sida|page) 1\b", p.extract_text())]
     assert len(first_pages) == 3
@@ -279,3 +280,40 @@ def test_a_posting_date_in_the_future_or_not_a_date_is_refused(aws: dict[str, An
     assert "'5 december' is not a date (YYYY-MM-DD)" in err and "Traceback" not in err
     assert _written(aws) == before
     assert main(["letters", campaign, "--mark-posted", "--date", date.today().isoformat()]) == 0  # today is fine
+
+
+def _approve_and_bounce(aws: dict[str, Any], campaign: str, email: str) -> None:
+    """The held campaign approved and sent; SES says the e-mail to `email` bounced: that person now needs a
+    letter too (a household with a recipient key)."""
+    from sending_helpers import ses_event
+
+    from chalicelib.handlers import handle_ses_event
+    from chalicelib.recipients import normalise_email, recipient_key
+    from chalicelib.sending.ledger import Ledger
+
+    settings = aws["settings"]
+    assert main(["approve", campaign, "--yes"]) == 0
+    deliver(aws["queues"][settings.import_queue], lambda event: handle_import(event, settings))
+    run_send_queue(aws, settings, FakeClock(start=1_714_557_600.0 + 60))
+    send_id, key = f"{INCIDENT}.customers.notice", recipient_key(normalise_email(email), aws["settings"].hmac_key)
+    entry = Ledger(aws_clients.client("dynamodb"), aws["settings"].table).get(send_id, key)
+    handle_ses_event(ses_event("Bounce", send_id, key, entry["message_id"], bounce={"bounceType": "Permanent"}),
+                     aws["settings"])
+
+
+def test_the_code_of_a_letter_to_someone_with_e_mail_is_answered_once_on_standard_output(
+        aws: dict[str, Any], campaign: str, tmp_path: Path, capsys: Any) -> None:
+    _approve_and_bounce(aws, campaign, "dan@example.se")
+    pdf = tmp_path / "brev.pdf"
+    assert main(["letters", campaign, "--pdf", str(pdf)]) == 0
+    [dan] = [t for t in letters_of(PdfReader(str(pdf))) if "Dan Mejl" in t]
+    code = re.search(r"([2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4}) · sida 1", dan).group(1)
+    capsys.readouterr()
+    assert main(["lookup", code]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith(f"{code}: a genuine letter from us ({INCIDENT}.customers.notice, made ")
+    assert f"The person with reference code {code}: 1 e-mail(s) from us." in out and "bounced" in out
+    assert code not in err, "the answer once, on standard output"
+    assert main(["lookup", code, "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert (doc["channel"], doc["known_code"], doc["found"]) == ("letter", True, 1)
