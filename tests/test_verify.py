@@ -26,6 +26,7 @@ from chalicelib.sending.ledger import Ledger
 from chalicelib.verify import handler as verify_handler
 from chalicelib.verify.codes import CodeBook, CodeTaken
 from chalicelib.web import localgateway
+from chalicelib.web.strings import STRINGS
 
 SLUG = "korkortsportalen-2024"
 NOTICE = f"{SLUG}.customers.notice"
@@ -242,8 +243,38 @@ def test_the_form_works_without_a_code_and_says_how_in_both_languages():
     assert "form-action 'self'" in sv.headers["Content-Security-Policy"]
     en = _get("/verify", {"Accept-Language": "en"}).body.decode()
     assert "Is this message really from us?" in en
-    empty = _get("/verify?code=+").body.decode()  # an empty submit: the form again, no verdict
-    assert 'name="code"' in empty and 'class="answer' not in empty
+    for query in ("code=+", "code="):  # an empty submit: how to fill in the form, no verdict
+        empty = _get(f"/verify?{query}").body.decode()
+        assert 'name="code"' in empty and "Skriv in koden från meddelandet" in empty
+        assert "Vi har inte skickat" not in empty and "nätfiske" not in empty
+    english = _get("/verify?code=&lang=en").body.decode()
+    assert "Type the code from the message" in english and "We have sent no message" not in english
+
+
+@pytest.mark.parametrize(("lang", "e_mail", "letter"), [("sv", "e-brev", "pappersbrev"), ("en", "e-mail", "letter")])
+def test_the_form_says_codes_are_printed_in_e_mails_and_in_letters(lang, e_mail, letter):
+    text = _get(f"/verify?lang={lang}").body.decode()
+    intro = re.search(r'<form[^>]*>\s*<p>(.*?)</p>', text, re.S).group(1)
+    assert e_mail in intro and letter in intro
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_a_code_we_never_sent_asks_the_reader_to_compare_it_before_the_phishing_advice(aws, lang):
+    words = STRINGS[lang]
+    body = _get(f"/verify?code={new_reference()}&lang={lang}").body.decode()
+    assert words["verify_no"] in body
+    check, advice = body.find(words["verify_no_check"]), body.find(words["verify_no_text"])
+    assert 0 < check < advice < body.find(words["verify_no_click"]), "first the typo, then what to do"
+    malformed = _get(f"/verify?code=K7QX-2M9D-PA4&lang={lang}").body.decode()
+    assert 0 < malformed.find(words["verify_malformed"]) < malformed.find(words["verify_no_text"])
+
+
+def test_the_code_in_an_answer_is_kept_on_one_line(aws):
+    """The answer names the code in a span the style keeps whole (tests/browser measures it at 320 px)."""
+    code = new_reference()
+    body = _get(f"/verify?code={code.lower()}").body.decode()
+    assert f'<span class="address code">{code}</span>' in body
+    assert ".code{white-space:nowrap" in body
 
 
 def test_the_local_server_limits_each_client_without_keeping_its_address(monkeypatch):

@@ -53,7 +53,8 @@ def verify_server() -> Iterator[Server]:
         moto.stop()
 
 
-PAGES = {"form": "", "genuine": f"&code={CODE.lower().replace('-', ' ')}", "not-ours": f"&code={UNKNOWN}"}
+PAGES = {"form": "", "genuine": f"&code={CODE.lower().replace('-', ' ')}", "not-ours": f"&code={UNKNOWN}",
+         "empty": "&code="}
 
 
 @pytest.mark.parametrize("lang", ["sv", "en"])
@@ -63,13 +64,17 @@ def test_verify_pages_fit_every_screen_and_pass_axe(browser, verify_server, scre
         open_page(browser, f"{verify_server.origin}/verify?lang={lang}{PAGES[page]}", width)
         assert browser.execute_script("return document.documentElement.lang") == lang
         assert_fits(browser, width, f"/verify {page} ({lang}, {width} px)")
+        if page in ("genuine", "not-ours"):  # the code in the answer is never broken over two lines
+            lines = browser.execute_script("return document.querySelector('.answer-code .code').getClientRects()"
+                                           ".length")
+            assert lines == 1, f"the code wraps at {width} px ({lang})"
         if width == 375:
             assert_no_serious_violations(browser, f"/verify {page} ({lang})")
             if page == "genuine":
                 (screenshot_dir / f"verify-{lang}-375.png").write_bytes(full_page_png(browser, 375))
     text = browser.find_element(By.TAG_NAME, "main").text
     expected = {"form": STRINGS[lang]["verify_intro"], "genuine": STRINGS[lang]["verify_yes"],
-                "not-ours": STRINGS[lang]["verify_no"]}[page]
+                "not-ours": STRINGS[lang]["verify_no"], "empty": STRINGS[lang]["verify_empty_title"]}[page]
     assert expected in text
 
 
