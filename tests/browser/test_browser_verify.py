@@ -14,7 +14,7 @@ from typing import Any
 import boto3
 import pytest
 from browser_checks import assert_fits, assert_no_serious_violations
-from browser_harness import Server, app_server, free_port, full_page_png, open_page
+from browser_harness import Server, app_server, free_port, full_page_png, navigate, open_page
 from selenium.webdriver.common.by import By
 
 from chalicelib.verify.codes import CodeBook
@@ -85,14 +85,14 @@ def test_the_form_works_without_javascript(browser_nojs, verify_server, lang):
     label = browser_nojs.find_element(By.CSS_SELECTOR, "label[for=code]")
     assert label.text == STRINGS[lang]["verify_label"]
     field.send_keys(" k7qx 2m9d pa4t ")  # as read out over the phone
-    browser_nojs.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    navigate(browser_nojs, browser_nojs.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
     answer: Any = browser_nojs.find_element(By.CSS_SELECTOR, ".answer h2")
     assert STRINGS[lang]["verify_yes"] in answer.text
     assert browser_nojs.execute_script("return document.documentElement.lang") == lang
     field = browser_nojs.find_element(By.ID, "code")
     field.clear()
     field.send_keys(UNKNOWN)
-    browser_nojs.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    navigate(browser_nojs, browser_nojs.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
     assert STRINGS[lang]["verify_no"] in browser_nojs.find_element(By.CSS_SELECTOR, ".answer h2").text
 
 
@@ -100,5 +100,5 @@ def test_the_incident_page_links_the_form_next_to_how_to_recognise_our_messages(
     open_page(browser, f"{verify_server.origin}/?lang=sv", 375)
     link = browser.find_element(By.CSS_SELECTOR, ".genuine a[href*='/verify']")
     assert link.text == STRINGS["sv"]["verify_link"]
-    link.click()
+    navigate(browser, link)
     assert browser.find_element(By.TAG_NAME, "h1").text == STRINGS["sv"]["verify_title"]
