@@ -367,3 +367,21 @@ def test_when_the_records_cannot_be_read_the_reader_is_told_to_try_later_not_tha
                                        book=BrokenBook(), floor=0.0)
     assert api["statusCode"] == 503 and json.loads(api["body"])["error"]["code"] == "unavailable"
     assert "K7QX" not in caplog.text
+
+
+@pytest.mark.parametrize("encode", [lambda c: c.replace("-", "%20"), lambda c: c.lower().replace("-", "%2D"),
+                                    lambda c: c.replace("-", "%20-%20"), lambda c: "%20" + c + "%20"])
+def test_a_percent_encoded_code_in_the_api_path_is_decoded_before_it_is_read(aws, encode):
+    code = new_reference()
+    CodeBook(aws_clients.client("dynamodb"), aws["settings"].table).record(
+        code, send_id=NOTICE, campaign="c1", key="ab" * 16, now=time.time(), expires_at=4_000_000_000)
+    path = f"/api/verify/{encode(code)}"
+    answer = json.loads(_get(path).body)  # the local gateway: the path as the client sent it
+    assert answer["genuine"] is True and answer["code"] == code, path
+    from urllib.parse import unquote
+
+    for passed in (encode(code), unquote(encode(code))):  # API Gateway: raw, or already decoded
+        out = verify_handler.handle_verify(_event(path, code=passed), site=notis_app.site,
+                                           book=CodeBook(aws_clients.client("dynamodb"), aws["settings"].table),
+                                           floor=0.0, count=lambda missed: None)
+        assert json.loads(out["body"])["genuine"] is True, passed

@@ -50,7 +50,7 @@ def handle_verify(
     query, lang, base = _basics(event)
     route = event.get("resource") or (event.get("requestContext") or {}).get("resourcePath") or PAGE_ROUTE
     api = route == API_ROUTE
-    typed = str((event.get("pathParameters") or {}).get("code") or "") if api else query.get("code")
+    typed = _path_code(event) if api else query.get("code")
     if not api and (typed is None or not typed.strip()):  # the form; after an empty submit, how to fill it in
         return _response(event, site, 200, render_page(site, lang, base, typed="", result=None,
                                                        empty=typed is not None), lang)
@@ -127,6 +127,16 @@ def count_miss(missed: bool) -> None:
 def _site_name(site: Any) -> str:
     names = sorted({i.organisation.name for i in site.incidents})
     return ", ".join(names) if names else "notis"
+
+
+def _path_code(event: dict[str, Any]) -> str:
+    """The `{code}` path parameter, percent-decoded (`K7QX%202M9D%20PA4T` is `K7QX 2M9D PA4T`). REST API proxy
+    events pass path parameters as the client encoded them, for some characters at least (aws/chalice#511, which
+    Chalice leaves to the app), and the local gateway passes them raw: decoding here makes both the same. A code
+    never holds `%`, so a value API Gateway already decoded is unchanged by decoding it again."""
+    from urllib.parse import unquote
+
+    return unquote(str((event.get("pathParameters") or {}).get("code") or "")[:MAX_TYPED * 3])
 
 
 def _query(event: dict[str, Any]) -> dict[str, str]:
