@@ -317,3 +317,31 @@ def test_the_code_of_a_letter_to_someone_with_e_mail_is_answered_once_on_standar
     assert main(["lookup", code, "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert (doc["channel"], doc["known_code"], doc["found"]) == ("letter", True, 1)
+
+
+def test_letters_posted_is_in_the_audit_trail_with_who_when_and_how_many(aws: dict[str, Any], campaign: str,
+                                                                         capsys: Any) -> None:
+    settings = aws["settings"]
+    assert main(["letters", campaign, "--mark-posted", "--date", "2026-12-05"]) == 0
+    deliver(aws["queues"][settings.import_queue], lambda event: handle_import(event, settings))
+    capsys.readouterr()
+    assert main(["audit", campaign, "--json"]) == 0
+    [posted] = [r for r in json.loads(capsys.readouterr().out) if r["action"] == "letters-posted"]
+    assert posted["details"] == {"letters": 3, "people": 4, "posted_on": "2026-12-05", "state": "held",
+                                 "send_id": f"{INCIDENT}.customers.notice"}
+    assert posted["by"] and posted["campaign"] == campaign and posted["at"]
+    assert main(["audit", campaign]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if "letters-posted" in x)
+    assert "(letters 3, people 4, posted on 2026-12-05, send id korkortsportalen-2024.customers.notice" in line
+
+
+@pytest.mark.parametrize("change", [{"letters": "3"}, {"letters": True}, {"people": -1}, {"posted_on": "5 dec"},
+                                    {"send_id": "anna@example.se"}, {"campaign": "x"}, {"extra": 1}])
+def test_a_letters_posted_message_that_is_not_well_formed_asks_nothing(change: dict[str, Any]) -> None:
+    from chalicelib.campaigns.uploads import LettersPosted, parse_message
+
+    good = {"notis": "letters-posted", "campaign": "c" + "0" * 20, "send_id": f"{INCIDENT}.customers.notice",
+            "letters": 3, "people": 4, "posted_on": "2026-12-05"}
+    assert parse_message(json.dumps(good)) == [LettersPosted("c" + "0" * 20, f"{INCIDENT}.customers.notice", 3, 4,
+                                                             "2026-12-05")]
+    assert parse_message(json.dumps(good | change)) == []

@@ -6,7 +6,8 @@ until the retention period ends).
 - `--pdf FILE`: one A4 PDF, one letter per household at one postal address (notis_cli/letters), for C5/C65
   window envelopes, made here on the staff machine and never uploaded anywhere.
 - `--csv FILE` (or `-o FILE`, or standard output): the list for a print house; every cell formula-safe.
-- `--mark-posted`: records that the batch was posted (who, when, how many, which send) for status and evidence.
+- `--mark-posted`: records that the batch was posted (who, when, how many, which send) for status and evidence,
+  and asks the importer to add it to the audit trail (`notis audit`).
 The PDF and the CSV are the only staff outputs with personal data: the command says where they are written.
 """
 
@@ -274,6 +275,12 @@ def _mark_posted(ctx: Context, campaign_id: str, send_id: str | None, found: Any
     if not recorded:
         print("notis: this batch was recorded a moment ago already; nothing new was written", file=sys.stderr)
         return 1
+    from notis_cli.commands._common import ask_importer
+
+    # The audit trail, as for every staff action: the importer records it with the SQS SenderId (staff cannot
+    # write the trail themselves); counts and the send only.
+    ask_importer(ctx.settings, {"notis": "letters-posted", "campaign": campaign_id, "send_id": str(send_id),
+                                "letters": letters, "people": found.people, "posted_on": on.isoformat()})
     print(f"recorded: {letters} letter(s) to {found.people} people posted on {on.isoformat()} for {send_id}, "
           f"by {by}")
     return 0
