@@ -345,3 +345,40 @@ def test_a_letters_posted_message_that_is_not_well_formed_asks_nothing(change: d
     assert parse_message(json.dumps(good)) == [LettersPosted("c" + "0" * 20, f"{INCIDENT}.customers.notice", 3, 4,
                                                              "2026-12-05")]
     assert parse_message(json.dumps(good | change)) == []
+
+
+def _codes_in(pdf: Path) -> dict[str, str]:
+    """The first name in each letter's greeting -> the letter's code."""
+    found = {}
+    for text in letters_of(PdfReader(str(pdf))):
+        name = re.search(r"(?:Hej|Dear) (\S+)", text).group(1)
+        found[name] = re.search(r"([2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4}) · (?:sida|page) 1", text).group(1)
+    return found
+
+
+def test_printing_the_letters_again_reuses_each_households_code(aws: dict[str, Any], campaign: str,
+                                                                  tmp_path: Path) -> None:
+    assert main(["letters", campaign, "--pdf", str(tmp_path / "first.pdf")]) == 0
+    first, records = _codes_in(tmp_path / "first.pdf"), [i for i in _written(aws) if i["pk"]["S"].startswith("code#")]
+    assert len(first) == 3 and len(records) == 3
+    assert main(["letters", campaign, "--pdf", str(tmp_path / "again.pdf")]) == 0
+    assert _codes_in(tmp_path / "again.pdf") == first, "the letter printed before and the new one verify alike"
+    assert [i for i in _written(aws) if i["pk"]["S"].startswith("code#")] == records, "no new code recorded"
+    items = aws_clients.client("dynamodb").scan(TableName=aws["settings"].table)["Items"]
+    index = [i for i in items if i["sk"]["S"].startswith("lettercode#")]
+    assert len(index) == 3 and "Ågatan" not in json.dumps(index, ensure_ascii=False), "pseudonyms, no address"
+
+
+def test_two_runs_at_once_end_with_one_code_per_household(aws: dict[str, Any]) -> None:
+    from chalicelib.campaigns.lettercodes import LetterCodes, household_key
+
+    index = LetterCodes(aws_clients.client("dynamodb"), aws["settings"].table)
+    home = household_key(["Åsa Öberg", "Ågatan 3", "972 31  Luleå"], aws["settings"].hmac_key)
+    assert home == household_key(["åsa öberg", "Ågatan 3", "972 31 LULEÅ"], aws["settings"].hmac_key)
+    send = f"{INCIDENT}.customers.notice"
+    assert index.claim("c1", send, home, "AAAA-BBBB-CCCC", expires_at=2_000, now=1_000) == "AAAA-BBBB-CCCC"
+    assert index.claim("c1", send, home, "DDDD-EEEE-FFFF", expires_at=2_000, now=1_000) == "AAAA-BBBB-CCCC"
+    assert index.of_send("c1", send, now=1_500) == {home: "AAAA-BBBB-CCCC"}
+    assert index.of_send("c1", f"{INCIDENT}.customers.f-x", now=1_500) == {}, "another send, its own codes"
+    assert index.of_send("c1", send, now=2_500) == {}, "expired with its code record"
+    assert index.claim("c1", send, home, "DDDD-EEEE-FFFF", expires_at=4_000, now=2_500) == "DDDD-EEEE-FFFF"

@@ -216,24 +216,37 @@ def _key_of(ctx: Context) -> Any:
 def _codes(ctx: Context, incident: Any, campaign_id: str, send_id: str) -> Any:
     """Each letter's reference code, recorded as the e-mail's are (`code#<CODE>`, chalicelib/verify/codes.py)
     before it is printed, so the /verify page knows it: send id, campaign, the household's first recipient key
-    ("" when nobody there has an e-mail address), the day, and the incident's retention."""
+    ("" when nobody there has an e-mail address), the day, and the incident's retention.
+
+    Once per household and send: a household that already has a code for this send (an earlier --pdf) gets the
+    same one again (chalicelib/campaigns/lettercodes.py), so a reprinted letter and the first verify alike and
+    no code is recorded twice."""
     import time
 
+    from chalicelib.campaigns.lettercodes import LetterCodes, household_key
     from chalicelib.mail.reference import new_reference
     from chalicelib.verify.codes import CodeBook, CodeTaken
 
     book = CodeBook(ctx.ddb, ctx.settings.table)
+    index = LetterCodes(ctx.ddb, ctx.settings.table)
+    known = index.of_send(campaign_id, send_id, now=time.time())
 
     def reference(home: Any) -> str:
+        household = household_key(home.address.lines, ctx.settings.hmac_key)
+        if household in known:
+            return known[household]
         now = time.time()
+        expires_at = int(now + incident.retention_days * 86400)
         for _ in range(5):  # a collision is about 1 in 2^58: a new code, not a failure
             code = new_reference()
             try:
                 book.record(code, send_id=send_id, campaign=campaign_id, key=home.key, now=now,
-                            expires_at=int(now + incident.retention_days * 86400), channel="letter")
+                            expires_at=expires_at, channel="letter")
             except CodeTaken:
                 continue
-            return code
+            # the record first, then the index: an index entry always names a recorded code
+            known[household] = index.claim(campaign_id, send_id, household, code, expires_at=expires_at, now=now)
+            return known[household]
         raise RuntimeError("no free reference code after 5 tries")
 
     return reference
