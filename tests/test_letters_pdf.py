@@ -155,9 +155,9 @@ def test_a_heading_is_never_the_last_line_of_a_page(aws: dict[str, Any], campaig
 
 
 def test_mark_posted_is_counted_by_status_and_evidence(aws: dict[str, Any], campaign: str, capsys: Any) -> None:
-    assert main(["letters", campaign, "--mark-posted", "--date", "2026-12-05"]) == 0
+    assert main(["letters", campaign, "--mark-posted", "--date", "2024-05-03"]) == 0
     out = capsys.readouterr().out
-    assert "recorded: 3 letter(s) to 4 people posted on 2026-12-05" in out and "by arn:aws:" in out
+    assert "recorded: 3 letter(s) to 4 people posted on 2024-05-03" in out and "by arn:aws:" in out
     assert main(["status", campaign]) == 0
     assert "by letter  4 notified" in capsys.readouterr().out
     assert main(["evidence", campaign, "--json"]) == 0
@@ -165,7 +165,7 @@ def test_mark_posted_is_counted_by_status_and_evidence(aws: dict[str, Any], camp
     assert doc["notified_by_letter"] == 4 and doc["letters_posted"] == 4
     [batch] = doc["letter_batches"]
     assert batch | {"at": "", "by": ""} == {"send_id": f"{INCIDENT}.customers.notice", "letters": 3, "people": 4,
-                                            "posted_on": "2026-12-05", "at": "", "by": ""}
+                                            "posted_on": "2024-05-03", "at": "", "by": ""}
     assert any(e["event"] == "staff: letters posted" and e["by"].startswith("arn:aws:") for e in doc["history"])
     assert main(["evidence", campaign]) == 0
     text = capsys.readouterr().out
@@ -322,17 +322,17 @@ def test_the_code_of_a_letter_to_someone_with_e_mail_is_answered_once_on_standar
 def test_letters_posted_is_in_the_audit_trail_with_who_when_and_how_many(aws: dict[str, Any], campaign: str,
                                                                          capsys: Any) -> None:
     settings = aws["settings"]
-    assert main(["letters", campaign, "--mark-posted", "--date", "2026-12-05"]) == 0
+    assert main(["letters", campaign, "--mark-posted", "--date", "2024-05-03"]) == 0
     deliver(aws["queues"][settings.import_queue], lambda event: handle_import(event, settings))
     capsys.readouterr()
     assert main(["audit", campaign, "--json"]) == 0
     [posted] = [r for r in json.loads(capsys.readouterr().out) if r["action"] == "letters-posted"]
-    assert posted["details"] == {"letters": 3, "people": 4, "posted_on": "2026-12-05", "state": "held",
+    assert posted["details"] == {"letters": 3, "people": 4, "posted_on": "2024-05-03", "state": "held",
                                  "send_id": f"{INCIDENT}.customers.notice"}
     assert posted["by"] and posted["campaign"] == campaign and posted["at"]
     assert main(["audit", campaign]) == 0
     line = next(x for x in capsys.readouterr().out.splitlines() if "letters-posted" in x)
-    assert "(letters 3, people 4, posted on 2026-12-05, send id korkortsportalen-2024.customers.notice" in line
+    assert "(letters 3, people 4, posted on 2024-05-03, send id korkortsportalen-2024.customers.notice" in line
 
 
 @pytest.mark.parametrize("change", [{"letters": "3"}, {"letters": True}, {"people": -1}, {"posted_on": "5 dec"},
@@ -382,3 +382,33 @@ def test_two_runs_at_once_end_with_one_code_per_household(aws: dict[str, Any]) -
     assert index.of_send("c1", f"{INCIDENT}.customers.f-x", now=1_500) == {}, "another send, its own codes"
     assert index.of_send("c1", send, now=2_500) == {}, "expired with its code record"
     assert index.claim("c1", send, home, "DDDD-EEEE-FFFF", expires_at=4_000, now=2_500) == "DDDD-EEEE-FFFF"
+
+
+def test_once_posted_the_public_check_names_the_posting_day(aws: dict[str, Any], campaign: str, tmp_path: Path,
+                                                            capsys: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalice.test import Client
+
+    import app as notis_app
+    from chalicelib.verify import handler as verify_handler
+
+    pdf = tmp_path / "brev.pdf"
+    assert main(["letters", campaign, "--pdf", str(pdf)]) == 0
+    codes = _codes_in(pdf)
+    book = CodeBook(aws_clients.client("dynamodb"), aws["settings"].table)
+    made = {book.read(c, now=time.time()).sent_on for c in codes.values()}
+    assert made != {"2024-05-03"}
+    capsys.readouterr()
+    assert main(["letters", campaign, "--mark-posted", "--date", "2024-05-03"]) == 0
+    assert "the public check now says 2024-05-03 for 3 letter code(s)" in capsys.readouterr().out
+
+    monkeypatch.setattr(verify_handler, "FLOOR_SECONDS", 0.0)
+    with Client(notis_app.app) as client:
+        for code in codes.values():
+            answer = json.loads(client.http.get(f"/api/verify/{code}").body)
+            assert answer["genuine"] is True and answer["sent_on"] == "2024-05-03", answer
+    assert main(["lookup", codes["Åsa"]]) == 0
+    assert "posted 2024-05-03" in capsys.readouterr().out
+    record = book.read(codes["Emma"], now=time.time())
+    assert record.posted and record.channel == "letter" and record.campaign == campaign
+    assert not book.mark_posted(codes["Emma"], on="2024-05-09"), "the first posting day stands"
+    assert book.read(codes["Emma"], now=time.time()).sent_on == "2024-05-03"

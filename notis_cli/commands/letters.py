@@ -296,4 +296,21 @@ def _mark_posted(ctx: Context, campaign_id: str, send_id: str | None, found: Any
                                 "letters": letters, "people": found.people, "posted_on": on.isoformat()})
     print(f"recorded: {letters} letter(s) to {found.people} people posted on {on.isoformat()} for {send_id}, "
           f"by {by}")
+    dated = _date_codes(ctx, campaign_id, str(send_id), found, on=on)
+    if dated:
+        print(f"the public check now says {on.isoformat()} for {dated} letter code(s)")
     return 0
+
+
+def _date_codes(ctx: Context, campaign_id: str, send_id: str, found: Any, *, on: date) -> int:
+    """The posting day into the code record of each letter in this batch that has one (made with --pdf) and was
+    not dated by an earlier batch: the public answer then says when the letter was posted, not printed."""
+    import time
+
+    from chalicelib.campaigns.lettercodes import LetterCodes, household_key
+    from chalicelib.verify.codes import CodeBook
+
+    known = LetterCodes(ctx.ddb, ctx.settings.table).of_send(campaign_id, send_id, now=time.time())
+    book = CodeBook(ctx.ddb, ctx.settings.table)
+    codes = [known.get(household_key(home.address.lines, ctx.settings.hmac_key)) for home in found.found]
+    return sum(book.mark_posted(code, on=on.isoformat()) for code in codes if code)

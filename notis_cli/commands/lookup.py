@@ -67,7 +67,8 @@ def run(args: argparse.Namespace) -> int:
         if record.channel == "letter":
             if not record.key:
                 return _letter_only(code, record, args.json)
-            letter = {"known_code": True, "channel": "letter", "send_id": record.send_id, "made_on": record.sent_on}
+            letter = {"known_code": True, "channel": "letter", "send_id": record.send_id,
+                      ("posted_on" if record.posted else "made_on"): record.sent_on}
         key, who = record.key, f"The person with reference code {code}"
     notices = lookup.notices_for(ctx.ddb, ctx.settings.table, key, ctx.send_ids())
     suppressed = lookup.suppression(ctx.ddb, ctx.settings.table, key)
@@ -76,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
                           "notices": [n.as_dict() for n in notices]}, ensure_ascii=False, indent=2))
         return 0
     if letter:  # once, on stdout, before the e-mails to the same household
-        print(f"{code}: a genuine letter from us ({letter['send_id']}, made {letter['made_on']}) to a household "
+        print(f"{code}: a genuine letter from us ({letter['send_id']}, {_made(record)}) to a household "
               "where someone has an e-mail address; what was e-mailed to them follows.\n")
     print(lookup.lookup_text(who, notices, suppressed=suppressed), end="")
     return 0
@@ -108,11 +109,17 @@ def _letter_only(code: str, record: Any, as_json: bool) -> int:
     """A letter to a household where nobody has an e-mail address: no e-mail to list, and that is the answer."""
     if as_json:
         print(json.dumps({"query": {"code": code}, "found": 0, "known_code": True, "channel": "letter",
-                          "send_id": record.send_id, "made_on": record.sent_on, "notices": []}, indent=2))
+                          "send_id": record.send_id, ("posted_on" if record.posted else "made_on"): record.sent_on,
+                          "notices": []}, indent=2))
     else:
-        print(f"{code}: a genuine letter from us ({record.send_id}, made {record.sent_on}) to a household with no "
+        print(f"{code}: a genuine letter from us ({record.send_id}, {_made(record)}) to a household with no "
               "e-mail address, so no e-mail went to them.")
     return 0
+
+
+def _made(record: Any) -> str:
+    """When the letter went: posted on (after --mark-posted), else the day its PDF was made."""
+    return f"{'posted' if record.posted else 'made'} {record.sent_on}"
 
 
 class _Context:
