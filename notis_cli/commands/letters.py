@@ -1,11 +1,12 @@
-"""`notis letters CAMPAIGN [--pdf FILE] [--csv FILE] [--mark-posted [--date D]] [--send SEND]`: letters on paper.
+"""`notis letters CAMPAIGN --pdf FILE | --csv FILE | --list | --mark-posted [--date D] [--send SEND]`: letters.
 
 Everyone e-mail cannot reach (no usable address, bounced, refused, marked as spam) must still be told. The ledger
 knows people only by pseudonym, so names and addresses are re-read from the uploaded file (still in the bucket
 until the retention period ends).
 - `--pdf FILE`: one A4 PDF, one letter per household at one postal address (notis_cli/letters), for C5/C65
   window envelopes, made here on the staff machine and never uploaded anywhere.
-- `--csv FILE` (or `-o FILE`, or standard output): the list for a print house; every cell formula-safe.
+- `--csv FILE` (or `-o FILE`): the list for a print house; every cell formula-safe. `--list`: the same list on
+  standard output. One of the options is required: names and addresses never appear on a screen by default.
 - `--mark-posted`: records that the batch was posted (who, when, how many, which send) for status and evidence,
   and asks the importer to add it to the audit trail (`notis audit`).
 The PDF and the CSV are the only staff outputs with personal data: the command says where they are written.
@@ -32,11 +33,17 @@ PERSONAL_DATA = ("holds names and postal addresses (personal data): keep it on a
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("letters", help="letters for everyone e-mail cannot reach: PDF, print-house CSV, and "
-                                       "recording that they were posted")
+                                       "recording that they were posted",
+                       description="Letters for everyone e-mail cannot reach. Say what you want: --pdf FILE, --csv "
+                                   "FILE, --list or --mark-posted; the command prints no names or addresses "
+                                   "unless asked to with --list (notis status CAMPAIGN counts them).")
     p.add_argument("campaign", help="campaign id")
     p.add_argument("--pdf", type=Path, metavar="FILE", help="write the letters as one PDF here (A4, window envelope)")
     p.add_argument("--csv", "-o", "--output", dest="output", type=Path, metavar="FILE",
-                   help="write the print-house CSV here (default without --pdf: standard output)")
+                   help="write the print-house CSV here")
+    p.add_argument("--list", action="store_true",
+                   help="print the print-house CSV on standard output: names and postal addresses (personal data) "
+                        "on your screen, or in the file you redirect it to")
     p.add_argument("--send", metavar="SEND",
                    help="a follow-up or update notice (f-<id>, u-<id> or its whole send id; see notis status); "
                         "default: the first notice")
@@ -129,6 +136,11 @@ def refused(args: argparse.Namespace, today: date | None = None) -> str | None:
             return f"{path} is a folder: give a file name, such as {path / 'brev.pdf'}"
         if not os.access(folder, os.W_OK):
             return f"you cannot write in the folder {folder}"
+    if not (args.pdf or args.output or args.list or args.mark_posted):
+        return ("say where the names and addresses go: --pdf FILE (the letters), --csv FILE (a print house's "
+                "list) or --list (that list on this screen); notis status CAMPAIGN counts them")
+    if args.list and (args.pdf or args.mark_posted):
+        return "--list prints only the list on standard output: run it on its own, or use --csv FILE here"
     today = today or local_today()
     if args.mark_posted and args.date and args.date > today:
         return (f"--date {args.date.isoformat()} is in the future: record letters as posted on the day they were "
@@ -181,10 +193,10 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.output:
         _csv_file(rows, args.output)
-    else:
+    if args.list:
         sys.stdout.write("\ufeff")  # Swedish Excel reads å ä ö right only with the BOM, also from `> brev.csv`
         n = write_csv(rows, sys.stdout)
-        print(f"{n} letter(s)", file=sys.stderr)
+        print(f"{n} letter(s) on standard output: names and postal addresses (personal data)", file=sys.stderr)
     return 0
 
 
