@@ -18,9 +18,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "advice": "Vad du kan göra",
         "genuine": "Så känner du igen äkta meddelanden från oss",
         "genuine_text": (
-            "Vi ber dig aldrig att logga in, att legitimera dig med BankID eller att lämna lösenord, koder eller "
-            "kortuppgifter. Våra e-brev om det här har inga bilagor och inga spårningslänkar. Skriv hellre själv "
-            "in sidans adress i webbläsaren:"
+            "Vi ber dig aldrig att logga in, att legitimera dig med BankID eller att lämna lösenord, "
+            "säkerhetskoder eller kortuppgifter. Våra e-brev om det här har inga bilagor och inga spårningslänkar. "
+            "Skriv hellre själv in sidans adress i webbläsaren:"
         ),
         "timeline": "Tidslinje",
         "faq": "Frågor och svar",
@@ -94,7 +94,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "verify_no_text": "Är koden rätt inskriven kan meddelandet vara ett bedrägeriförsök (nätfiske). Så gör du:",
         "verify_no_click": "Klicka inte på länkar och öppna inga bilagor i meddelandet. Svara inte på det.",
         "verify_no_give": (
-            "Lämna aldrig ut lösenord, koder eller kortuppgifter och legitimera dig inte med BankID på uppmaning."
+            "Lämna aldrig ut lösenord, säkerhetskoder eller kortuppgifter och legitimera dig inte med BankID på "
+            "uppmaning."
         ),
         "verify_no_forward": "Vidarebefordra gärna meddelandet till oss:",
         "verify_no_police": (
@@ -124,9 +125,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "advice": "What you can do",
         "genuine": "How to recognise genuine messages from us",
         "genuine_text": (
-            "We never ask you to log in, to identify yourself with BankID or to give passwords, codes or card "
-            "details. Our e-mails about this have no attachments and no tracking links. Rather type this page's "
-            "address into your browser yourself:"
+            "We never ask you to log in, to identify yourself with BankID or to give passwords, security codes or "
+            "card details. Our e-mails about this have no attachments and no tracking links. Rather type this "
+            "page's address into your browser yourself:"
         ),
         "timeline": "Timeline",
         "faq": "Questions and answers",
@@ -199,7 +200,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "verify_no_text": "If you typed it correctly, the message may be a fraud attempt (phishing). What to do:",
         "verify_no_click": "Do not click links or open attachments in the message. Do not reply to it.",
         "verify_no_give": (
-            "Never give passwords, codes or card details, or identify yourself with BankID, when asked to."
+            "Never give passwords, security codes or card details, or identify yourself with BankID, when asked to."
         ),
         "verify_no_forward": "You are welcome to forward the message to us:",
         "verify_no_police": (
