@@ -38,7 +38,9 @@ DEFAULT_KEEP_DAYS = 90  # the retention's default (chalicelib/followups/retentio
 UPLOAD, APPROVE, RETRY, RESUME = "upload", "approve", "retry", "resume"
 REDRIVE, REDRIVEN = "redrive", "redriven"  # staff ask (CLI); the tick moves the messages back
 FOLLOWUP_RUN, FOLLOWUP_START, PURGE = "followup-run", "followup-start", "purge"
-ACTIONS = frozenset({UPLOAD, APPROVE, RETRY, RESUME, REDRIVE, REDRIVEN, FOLLOWUP_RUN, FOLLOWUP_START, PURGE})
+LETTERS_POSTED = "letters-posted"  # staff (notis letters --mark-posted): how many letters, to how many, when
+ACTIONS = frozenset({UPLOAD, APPROVE, RETRY, RESUME, REDRIVE, REDRIVEN, FOLLOWUP_RUN, FOLLOWUP_START, PURGE,
+                     LETTERS_POSTED})
 SAFE_NAME = re.compile(r"^[A-Za-z0-9._-]{0,128}$")
 MAX_BY_CHARS = 512
 _DE = TypeDeserializer()

@@ -116,8 +116,9 @@ def test_one_letter_per_household_in_its_language_with_the_address_in_the_window
         if not record.key:  # support on the phone: a letter's code is known, though no e-mail went
             capsys.readouterr()
             assert main(["lookup", code.lower()]) == 0
-            out = capsys.readouterr().out
+            out, err = capsys.readouterr()
             assert "a genuine letter from us" in out and "Öberg" not in out and "Emma" not in out
+            assert out.count(code) == 1 and code not in err, "the answer once, on standard output"
 
     first_pages = [p for p in reader.pages if re.search(r"· (?:sida|page) 1\b", p.extract_text())]
     assert len(first_pages) == 3
@@ -155,9 +156,9 @@ def test_a_heading_is_never_the_last_line_of_a_page(aws: dict[str, Any], campaig
 
 
 def test_mark_posted_is_counted_by_status_and_evidence(aws: dict[str, Any], campaign: str, capsys: Any) -> None:
-    assert main(["letters", campaign, "--mark-posted", "--date", "2026-12-05"]) == 0
+    assert main(["letters", campaign, "--mark-posted", "--date", "2024-05-03"]) == 0
     out = capsys.readouterr().out
-    assert "recorded: 3 letter(s) to 4 people posted on 2026-12-05" in out and "by arn:aws:" in out
+    assert "recorded: 3 letter(s) to 4 people posted on 2024-05-03" in out and "by arn:aws:" in out
     assert main(["status", campaign]) == 0
     assert "by letter  4 notified" in capsys.readouterr().out
     assert main(["status"]) == 0  # the list of campaigns: which still have letters to post
@@ -169,7 +170,7 @@ def test_mark_posted_is_counted_by_status_and_evidence(aws: dict[str, Any], camp
     assert doc["notified_by_letter"] == 4 and doc["letters_posted"] == 4
     [batch] = doc["letter_batches"]
     assert batch | {"at": "", "by": ""} == {"send_id": f"{INCIDENT}.customers.notice", "letters": 3, "people": 4,
-                                            "posted_on": "2026-12-05", "at": "", "by": ""}
+                                            "posted_on": "2024-05-03", "at": "", "by": ""}
     assert any(e["event"] == "staff: letters posted" and e["by"].startswith("arn:aws:") for e in doc["history"])
     assert main(["evidence", campaign]) == 0
     text = capsys.readouterr().out
@@ -272,3 +273,175 @@ def test_a_phone_number_never_breaks_and_a_contact_list_stays_with_its_heading(t
             assert lines[-len(contacts):] == contacts, lines[-6:]
         else:
             assert not set(contacts) & set(lines), lines[:6]  # a contact line without its heading
+
+
+def _written(aws: dict[str, Any]) -> list[dict]:
+    """Every code record and posted batch in the table (what a refused command must not add to)."""
+    items = aws_clients.client("dynamodb").scan(TableName=aws["settings"].table)["Items"]
+    return sorted((i for i in items if i["pk"]["S"].startswith("code#") or i["sk"]["S"].startswith("posted#")),
+                  key=lambda i: (i["pk"]["S"], i["sk"]["S"]))
+
+
+@pytest.mark.parametrize("option", ["--pdf", "--csv"])
+def test_a_file_in_a_folder_that_does_not_exist_is_one_clear_line_and_records_nothing(
+        aws: dict[str, Any], campaign: str, tmp_path: Path, capsys: Any, option: str) -> None:
+    before = _written(aws)
+    missing = tmp_path / "no-such-folder"
+    capsys.readouterr()
+    assert main(["letters", campaign, option, str(missing / "brev.pdf"), "--mark-posted"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("notis: ") and str(missing) in err and "does not exist" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert _written(aws) == before, "no reference code and no posted batch recorded"
+    assert not missing.exists()
+
+
+def test_a_posting_date_in_the_future_or_not_a_date_is_refused(aws: dict[str, Any], campaign: str,
+                                                              capsys: Any) -> None:
+    from datetime import date, timedelta
+
+    before = _written(aws)
+    tomorrow = (date.today() + timedelta(days=2)).isoformat()
+    capsys.readouterr()
+    assert main(["letters", campaign, "--mark-posted", "--date", tomorrow]) == 2
+    err = capsys.readouterr().err
+    assert f"--date {tomorrow} is in the future" in err and "nothing was written or recorded" in err
+    with pytest.raises(SystemExit) as exit_:
+        main(["letters", campaign, "--mark-posted", "--date", "5 december"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "'5 december' is not a date (YYYY-MM-DD)" in err and "Traceback" not in err
+    assert _written(aws) == before
+    assert main(["letters", campaign, "--mark-posted", "--date", date.today().isoformat()]) == 0  # today is fine
+
+
+def _approve_and_bounce(aws: dict[str, Any], campaign: str, email: str) -> None:
+    """The held campaign approved and sent; SES says the e-mail to `email` bounced: that person now needs a
+    letter too (a household with a recipient key)."""
+    from sending_helpers import ses_event
+
+    from chalicelib.handlers import handle_ses_event
+    from chalicelib.recipients import normalise_email, recipient_key
+    from chalicelib.sending.ledger import Ledger
+
+    settings = aws["settings"]
+    assert main(["approve", campaign, "--yes"]) == 0
+    deliver(aws["queues"][settings.import_queue], lambda event: handle_import(event, settings))
+    run_send_queue(aws, settings, FakeClock(start=1_714_557_600.0 + 60))
+    send_id, key = f"{INCIDENT}.customers.notice", recipient_key(normalise_email(email), aws["settings"].hmac_key)
+    entry = Ledger(aws_clients.client("dynamodb"), aws["settings"].table).get(send_id, key)
+    handle_ses_event(ses_event("Bounce", send_id, key, entry["message_id"], bounce={"bounceType": "Permanent"}),
+                     aws["settings"])
+
+
+def test_the_code_of_a_letter_to_someone_with_e_mail_is_answered_once_on_standard_output(
+        aws: dict[str, Any], campaign: str, tmp_path: Path, capsys: Any) -> None:
+    _approve_and_bounce(aws, campaign, "dan@example.se")
+    pdf = tmp_path / "brev.pdf"
+    assert main(["letters", campaign, "--pdf", str(pdf)]) == 0
+    [dan] = [t for t in letters_of(PdfReader(str(pdf))) if "Dan Mejl" in t]
+    code = re.search(r"([2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4}) · sida 1", dan).group(1)
+    capsys.readouterr()
+    assert main(["lookup", code]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith(f"{code}: a genuine letter from us ({INCIDENT}.customers.notice, made ")
+    assert f"The person with reference code {code}: 1 e-mail(s) from us." in out and "bounced" in out
+    assert code not in err, "the answer once, on standard output"
+    assert main(["lookup", code, "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert (doc["channel"], doc["known_code"], doc["found"]) == ("letter", True, 1)
+
+
+def test_letters_posted_is_in_the_audit_trail_with_who_when_and_how_many(aws: dict[str, Any], campaign: str,
+                                                                         capsys: Any) -> None:
+    settings = aws["settings"]
+    assert main(["letters", campaign, "--mark-posted", "--date", "2024-05-03"]) == 0
+    deliver(aws["queues"][settings.import_queue], lambda event: handle_import(event, settings))
+    capsys.readouterr()
+    assert main(["audit", campaign, "--json"]) == 0
+    [posted] = [r for r in json.loads(capsys.readouterr().out) if r["action"] == "letters-posted"]
+    assert posted["details"] == {"letters": 3, "people": 4, "posted_on": "2024-05-03", "state": "held",
+                                 "send_id": f"{INCIDENT}.customers.notice"}
+    assert posted["by"] and posted["campaign"] == campaign and posted["at"]
+    assert main(["audit", campaign]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if "letters-posted" in x)
+    assert "(letters 3, people 4, posted on 2024-05-03, send id korkortsportalen-2024.customers.notice" in line
+
+
+@pytest.mark.parametrize("change", [{"letters": "3"}, {"letters": True}, {"people": -1}, {"posted_on": "5 dec"},
+                                    {"send_id": "anna@example.se"}, {"campaign": "x"}, {"extra": 1}])
+def test_a_letters_posted_message_that_is_not_well_formed_asks_nothing(change: dict[str, Any]) -> None:
+    from chalicelib.campaigns.uploads import LettersPosted, parse_message
+
+    good = {"notis": "letters-posted", "campaign": "c" + "0" * 20, "send_id": f"{INCIDENT}.customers.notice",
+            "letters": 3, "people": 4, "posted_on": "2026-12-05"}
+    assert parse_message(json.dumps(good)) == [LettersPosted("c" + "0" * 20, f"{INCIDENT}.customers.notice", 3, 4,
+                                                             "2026-12-05")]
+    assert parse_message(json.dumps(good | change)) == []
+
+
+def _codes_in(pdf: Path) -> dict[str, str]:
+    """The first name in each letter's greeting -> the letter's code."""
+    found = {}
+    for text in letters_of(PdfReader(str(pdf))):
+        name = re.search(r"(?:Hej|Dear) (\S+)", text).group(1)
+        found[name] = re.search(r"([2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4}) · (?:sida|page) 1", text).group(1)
+    return found
+
+
+def test_printing_the_letters_again_reuses_each_households_code(aws: dict[str, Any], campaign: str,
+                                                                  tmp_path: Path) -> None:
+    assert main(["letters", campaign, "--pdf", str(tmp_path / "first.pdf")]) == 0
+    first, records = _codes_in(tmp_path / "first.pdf"), [i for i in _written(aws) if i["pk"]["S"].startswith("code#")]
+    assert len(first) == 3 and len(records) == 3
+    assert main(["letters", campaign, "--pdf", str(tmp_path / "again.pdf")]) == 0
+    assert _codes_in(tmp_path / "again.pdf") == first, "the letter printed before and the new one verify alike"
+    assert [i for i in _written(aws) if i["pk"]["S"].startswith("code#")] == records, "no new code recorded"
+    items = aws_clients.client("dynamodb").scan(TableName=aws["settings"].table)["Items"]
+    index = [i for i in items if i["sk"]["S"].startswith("lettercode#")]
+    assert len(index) == 3 and "Ågatan" not in json.dumps(index, ensure_ascii=False), "pseudonyms, no address"
+
+
+def test_two_runs_at_once_end_with_one_code_per_household(aws: dict[str, Any]) -> None:
+    from chalicelib.campaigns.lettercodes import LetterCodes, household_key
+
+    index = LetterCodes(aws_clients.client("dynamodb"), aws["settings"].table)
+    home = household_key(["Åsa Öberg", "Ågatan 3", "972 31  Luleå"], aws["settings"].hmac_key)
+    assert home == household_key(["åsa öberg", "Ågatan 3", "972 31 LULEÅ"], aws["settings"].hmac_key)
+    send = f"{INCIDENT}.customers.notice"
+    assert index.claim("c1", send, home, "AAAA-BBBB-CCCC", expires_at=2_000, now=1_000) == "AAAA-BBBB-CCCC"
+    assert index.claim("c1", send, home, "DDDD-EEEE-FFFF", expires_at=2_000, now=1_000) == "AAAA-BBBB-CCCC"
+    assert index.of_send("c1", send, now=1_500) == {home: "AAAA-BBBB-CCCC"}
+    assert index.of_send("c1", f"{INCIDENT}.customers.f-x", now=1_500) == {}, "another send, its own codes"
+    assert index.of_send("c1", send, now=2_500) == {}, "expired with its code record"
+    assert index.claim("c1", send, home, "DDDD-EEEE-FFFF", expires_at=4_000, now=2_500) == "DDDD-EEEE-FFFF"
+
+
+def test_once_posted_the_public_check_names_the_posting_day(aws: dict[str, Any], campaign: str, tmp_path: Path,
+                                                            capsys: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalice.test import Client
+
+    import app as notis_app
+    from chalicelib.verify import handler as verify_handler
+
+    pdf = tmp_path / "brev.pdf"
+    assert main(["letters", campaign, "--pdf", str(pdf)]) == 0
+    codes = _codes_in(pdf)
+    book = CodeBook(aws_clients.client("dynamodb"), aws["settings"].table)
+    made = {book.read(c, now=time.time()).sent_on for c in codes.values()}
+    assert made != {"2024-05-03"}
+    capsys.readouterr()
+    assert main(["letters", campaign, "--mark-posted", "--date", "2024-05-03"]) == 0
+    assert "the public check now says 2024-05-03 for 3 letter code(s)" in capsys.readouterr().out
+
+    monkeypatch.setattr(verify_handler, "FLOOR_SECONDS", 0.0)
+    with Client(notis_app.app) as client:
+        for code in codes.values():
+            answer = json.loads(client.http.get(f"/api/verify/{code}").body)
+            assert answer["genuine"] is True and answer["sent_on"] == "2024-05-03", answer
+    assert main(["lookup", codes["Åsa"]]) == 0
+    assert "posted 2024-05-03" in capsys.readouterr().out
+    record = book.read(codes["Emma"], now=time.time())
+    assert record.posted and record.channel == "letter" and record.campaign == campaign
+    assert not book.mark_posted(codes["Emma"], on="2024-05-09"), "the first posting day stands"
+    assert book.read(codes["Emma"], now=time.time()).sent_on == "2024-05-03"

@@ -61,7 +61,22 @@ def test_swedish_customer_notice_has_every_art34_part_in_the_plain_text(incident
     assert "Vardagar 08.00–17.00" in text
     assert f"\n{PAGE}\n" in text  # the page address on a line of its own, written out in full
     assert "BankID" in text and "inga bilagor" in text  # how to recognise a genuine message
-    assert REF in text and "Ange den om du kontaktar oss" in text
+    assert REF in text and "Ange den gärna om du kontaktar oss" in flat(text)
+
+
+@pytest.mark.parametrize(("lang", "safe", "never"), [
+    ("sv", "den är ofarlig att uppge", ("lösenord", "BankID", "betala", "säkerhetskoder från banken")),
+    ("en", "it is safe to quote", ("passwords", "BankID", "pay", "security codes from your bank")),
+])
+def test_the_footer_says_our_code_is_safe_to_quote_and_what_we_never_ask_for(incident: Incident, lang: str,
+                                                                             safe: str, never: tuple) -> None:
+    """The reference code is for checking only and safe to quote to us; "never give codes" would contradict
+    "quote it if you contact us", so what we never ask for is named: passwords, BankID, payment, bank codes."""
+    text = flat(notice(incident, lang=lang).text)
+    genuine = text[text.index("BankID") - 80:text.index(REF)]
+    after_code = text[text.index(REF):]
+    assert safe in after_code and all(word in genuine for word in never)
+    assert not re.search(r"(lösenord|passwords), (koder|codes) ", genuine), "a bare 'codes' reads as ours too"
 
 
 def test_plain_text_has_no_markup_and_short_lines(incident: Incident) -> None:

@@ -153,8 +153,10 @@ def test_evidence_json_and_text_have_the_facts_and_no_personal_data(campaign: di
 def test_letters_name_everyone_without_working_mail_and_are_formula_safe(
     campaign: dict[str, Any], capsys: Any, tmp_path: Any
 ) -> None:
-    code, out, err = _run(["letters", campaign["id"]], capsys)
-    assert code == 0 and "3 letter(s)" in err
+    code, out, err = _run(["letters", campaign["id"]], capsys)  # no option: nobody's name on the screen
+    assert code == 2 and out == "" and "--list" in err and "--pdf FILE" in err
+    code, out, err = _run(["letters", campaign["id"], "--list"], capsys)
+    assert code == 0 and "3 letter(s) on standard output" in err and "personal data" in err
     assert out.startswith("\ufeff"), "Swedish Excel needs the BOM, also when staff redirect stdout to a file"
     out = out.removeprefix("\ufeff")
     rows = list(csv.DictReader(io.StringIO(out), delimiter=";"))

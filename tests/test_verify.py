@@ -26,6 +26,7 @@ from chalicelib.sending.ledger import Ledger
 from chalicelib.verify import handler as verify_handler
 from chalicelib.verify.codes import CodeBook, CodeTaken
 from chalicelib.web import localgateway
+from chalicelib.web.strings import STRINGS
 
 SLUG = "korkortsportalen-2024"
 NOTICE = f"{SLUG}.customers.notice"
@@ -242,8 +243,38 @@ def test_the_form_works_without_a_code_and_says_how_in_both_languages():
     assert "form-action 'self'" in sv.headers["Content-Security-Policy"]
     en = _get("/verify", {"Accept-Language": "en"}).body.decode()
     assert "Is this message really from us?" in en
-    empty = _get("/verify?code=+").body.decode()  # an empty submit: the form again, no verdict
-    assert 'name="code"' in empty and 'class="answer' not in empty
+    for query in ("code=+", "code="):  # an empty submit: how to fill in the form, no verdict
+        empty = _get(f"/verify?{query}").body.decode()
+        assert 'name="code"' in empty and "Skriv in koden från meddelandet" in empty
+        assert "Vi har inte skickat" not in empty and "nätfiske" not in empty
+    english = _get("/verify?code=&lang=en").body.decode()
+    assert "Type the code from the message" in english and "We have sent no message" not in english
+
+
+@pytest.mark.parametrize(("lang", "e_mail", "letter"), [("sv", "e-brev", "pappersbrev"), ("en", "e-mail", "letter")])
+def test_the_form_says_codes_are_printed_in_e_mails_and_in_letters(lang, e_mail, letter):
+    text = _get(f"/verify?lang={lang}").body.decode()
+    intro = re.search(r'<form[^>]*>\s*<p>(.*?)</p>', text, re.S).group(1)
+    assert e_mail in intro and letter in intro
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_a_code_we_never_sent_asks_the_reader_to_compare_it_before_the_phishing_advice(aws, lang):
+    words = STRINGS[lang]
+    body = _get(f"/verify?code={new_reference()}&lang={lang}").body.decode()
+    assert words["verify_no"] in body
+    check, advice = body.find(words["verify_no_check"]), body.find(words["verify_no_text"])
+    assert 0 < check < advice < body.find(words["verify_no_click"]), "first the typo, then what to do"
+    malformed = _get(f"/verify?code=K7QX-2M9D-PA4&lang={lang}").body.decode()
+    assert 0 < malformed.find(words["verify_malformed"]) < malformed.find(words["verify_no_text"])
+
+
+def test_the_code_in_an_answer_is_kept_on_one_line(aws):
+    """The answer names the code in a span the style keeps whole (tests/browser measures it at 320 px)."""
+    code = new_reference()
+    body = _get(f"/verify?code={code.lower()}").body.decode()
+    assert f'<span class="address code">{code}</span>' in body
+    assert ".code{white-space:nowrap" in body
 
 
 def test_the_local_server_limits_each_client_without_keeping_its_address(monkeypatch):
@@ -336,3 +367,21 @@ def test_when_the_records_cannot_be_read_the_reader_is_told_to_try_later_not_tha
                                        book=BrokenBook(), floor=0.0)
     assert api["statusCode"] == 503 and json.loads(api["body"])["error"]["code"] == "unavailable"
     assert "K7QX" not in caplog.text
+
+
+@pytest.mark.parametrize("encode", [lambda c: c.replace("-", "%20"), lambda c: c.lower().replace("-", "%2D"),
+                                    lambda c: c.replace("-", "%20-%20"), lambda c: "%20" + c + "%20"])
+def test_a_percent_encoded_code_in_the_api_path_is_decoded_before_it_is_read(aws, encode):
+    code = new_reference()
+    CodeBook(aws_clients.client("dynamodb"), aws["settings"].table).record(
+        code, send_id=NOTICE, campaign="c1", key="ab" * 16, now=time.time(), expires_at=4_000_000_000)
+    path = f"/api/verify/{encode(code)}"
+    answer = json.loads(_get(path).body)  # the local gateway: the path as the client sent it
+    assert answer["genuine"] is True and answer["code"] == code, path
+    from urllib.parse import unquote
+
+    for passed in (encode(code), unquote(encode(code))):  # API Gateway: raw, or already decoded
+        out = verify_handler.handle_verify(_event(path, code=passed), site=notis_app.site,
+                                           book=CodeBook(aws_clients.client("dynamodb"), aws["settings"].table),
+                                           floor=0.0, count=lambda missed: None)
+        assert json.loads(out["body"])["genuine"] is True, passed

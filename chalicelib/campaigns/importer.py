@@ -20,6 +20,7 @@ from chalicelib.campaigns.uploads import (
     Approval,
     BadKey,
     FollowupRun,
+    LettersPosted,
     Redrive,
     Resume,
     Retry,
@@ -52,14 +53,14 @@ class Importer:
         redelivery)."""
         if isinstance(item, TestSend):
             return self.test_send(item)
-        if isinstance(item, Approval | Retry | Resume | Redrive | FollowupRun):
+        if isinstance(item, Approval | Retry | Resume | Redrive | FollowupRun | LettersPosted):
             campaign = self.store.get(item.campaign_id) or {}
             if campaign.get("kind") == TEST:
                 log.info("staff request for a test send ignored", extra={"campaign": item.campaign_id})
                 return {}
             self._audit_request(item, campaign, sender, message_id, sent_at)
-        if isinstance(item, Redrive | FollowupRun):
-            return {}  # the command itself asked the tick (campaign record); here only the audit trail
+        if isinstance(item, Redrive | FollowupRun | LettersPosted):
+            return {}  # the command itself asked the tick, or recorded the batch; here only the audit trail
         if isinstance(item, Approval):
             return self.approved(item.campaign_id)
         if isinstance(item, Retry):
@@ -96,7 +97,8 @@ class Importer:
             self._audit_upload(campaign_id, upload, *(delivered or (created_at, "upload")))
         return self._import(campaign_id, upload)
 
-    def _audit_request(self, item: Approval | Retry | Resume | Redrive | FollowupRun, campaign: dict[str, Any],
+    def _audit_request(self, item: Approval | Retry | Resume | Redrive | FollowupRun | LettersPosted,
+                       campaign: dict[str, Any],
                        sender: str, message_id: str, sent_at: datetime | None) -> None:
         """The audit record of a staff request: who is the SQS SenderId (the IAM user's or role's unique id and
         session name, SQS API Reference, ReceiveMessage: not something the sender can choose), when it arrived,
@@ -105,10 +107,13 @@ class Importer:
         from chalicelib import audit
 
         action = {Approval: audit.APPROVE, Retry: audit.RETRY, Resume: audit.RESUME, Redrive: audit.REDRIVE,
-                  FollowupRun: audit.FOLLOWUP_RUN}[type(item)]
+                  FollowupRun: audit.FOLLOWUP_RUN, LettersPosted: audit.LETTERS_POSTED}[type(item)]
         details: dict[str, audit.Detail] = {"state": str(campaign.get("state") or "none")}
         if isinstance(item, FollowupRun):
             details["marker"] = item.marker
+        if isinstance(item, LettersPosted):
+            details |= {"send_id": item.send_id, "letters": item.letters, "people": item.people,
+                        "posted_on": item.posted_on}
         if isinstance(item, Approval):
             counts = campaign.get("counts") if isinstance(campaign.get("counts"), dict) else {}
             details |= {name: int(counts.get(name) or 0) for name in ("rows", "deliverable", "rejected", "letters")}

@@ -69,6 +69,18 @@ class FollowupRun:
 
 
 @dataclass(frozen=True)
+class LettersPosted:
+    """Staff recorded a batch of letters as posted (`notis letters --mark-posted`): the command writes the batch
+    record itself (chalicelib/campaigns/posted.py); this message only puts it in the audit trail. Counts only."""
+
+    campaign_id: str
+    send_id: str
+    letters: int
+    people: int
+    posted_on: str  # YYYY-MM-DD
+
+
+@dataclass(frozen=True)
 class TestSend:
     """Staff asked for one real notice to one address of theirs (`notis test-send`), outside every campaign.
 
@@ -98,7 +110,7 @@ def campaign_id_of_test_send(token: str) -> str:
     return "c" + hashlib.sha256(f"test-send\n{token}".encode()).hexdigest()[:20]
 
 
-StaffRequest = Approval | Retry | Resume | Redrive | FollowupRun | TestSend
+StaffRequest = Approval | Retry | Resume | Redrive | FollowupRun | LettersPosted | TestSend
 _STAFF_REQUESTS: dict[str, type[Approval] | type[Retry] | type[Resume] | type[Redrive]] = {
     "approve": Approval, "retry": Retry, "resume": Resume, "redrive": Redrive,
 }
@@ -107,6 +119,10 @@ CAMPAIGN_ID = re.compile(r"^c[0-9a-f]{20}$")
 TEST_SEND_TOKEN = re.compile(r"^[0-9a-f]{16}$")
 SLUG = re.compile(r"^[a-z0-9-]{1,63}$")  # an incident's or audience's name as a send id holds it
 TEST_SEND_FIELDS = frozenset({"notis", "token", "incident", "audience", "email", "lang"})
+LETTERS_POSTED_FIELDS = frozenset({"notis", "campaign", "send_id", "letters", "people", "posted_on"})
+SEND_ID = re.compile(r"^[a-z0-9-]{1,63}\.[a-z0-9-]{1,63}\.[a-z0-9-]{1,70}$")  # <incident>.<audience>.<kind>
+DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+MAX_LETTERS = 10_000_000
 TEST_SEND_LANGUAGES = ("sv", "en")
 MAX_TEST_ADDRESS_CHARS = 320
 
@@ -146,6 +162,9 @@ def parse_message(body: str) -> list[Upload | StaffRequest]:
                 marker, str) or not CAMPAIGN_ID.match(campaign) or not MARKER.match(marker):
             return []
         return [FollowupRun(campaign, marker)]
+    if doc.get("notis") == "letters-posted":
+        posted = _letters_posted(doc)
+        return [posted] if posted else []
     if "notis" in doc:
         kind, campaign = doc.get("notis"), doc.get("campaign")
         request = _STAFF_REQUESTS.get(kind) if isinstance(kind, str) else None
@@ -171,6 +190,21 @@ def _test_send(doc: dict[str, Any]) -> TestSend | None:
     if doc["lang"] not in TEST_SEND_LANGUAGES or not 0 < len(doc["email"]) <= MAX_TEST_ADDRESS_CHARS:
         return None
     return TestSend(doc["token"], doc["incident"], doc["audience"], doc["email"], doc["lang"])
+
+
+def _letters_posted(doc: dict[str, Any]) -> LettersPosted | None:
+    """Exactly the letters-posted fields, each well formed (numbers are counts, the rest plain names)."""
+    if set(doc) != LETTERS_POSTED_FIELDS:
+        return None
+    campaign, send_id, on = doc["campaign"], doc["send_id"], doc["posted_on"]
+    counts = [doc["letters"], doc["people"]]
+    if not all(isinstance(v, str) for v in (campaign, send_id, on)) or not CAMPAIGN_ID.match(campaign):
+        return None
+    if not SEND_ID.match(send_id) or not DAY.match(on):
+        return None
+    if not all(isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= MAX_LETTERS for n in counts):
+        return None
+    return LettersPosted(campaign, send_id, counts[0], counts[1], on)
 
 
 def _upload(record: Any) -> Upload | None:

@@ -23,9 +23,9 @@ LETTER_STRINGS: dict[str, dict[str, str]] = {
         "data_note": "Det här är de slags uppgifter som berörs. Själva uppgifterna skriver vi aldrig ut i brev "
         "eller e-post.",
         "genuine": "Så vet du att brevet kommer från oss",
-        "genuine_text": "Vi ber dig aldrig att logga in, legitimera dig med BankID eller lämna lösenord, koder "
-        "eller kortuppgifter, varken per telefon, sms eller e-post. Skriv in sidans adress i webbläsaren själv. "
-        "Är du osäker, ring oss på numret ovan.",
+        "genuine_text": "Vi ber dig aldrig att logga in, legitimera dig med BankID, betala något eller lämna "
+        "lösenord, säkerhetskoder från banken eller kortuppgifter, varken per telefon, sms eller e-post. Skriv "
+        "in sidans adress i webbläsaren själv. Är du osäker, ring oss på numret ovan.",
         "verify_text": "Vill du kontrollera att det här brevet kommer från oss? Gå till {address} och skriv in "
         "referenskoden här nedanför. Där ser du om vi har skickat ett brev eller meddelande med den koden.",
         "automatic": "Du får det här brevet eftersom vi inte har kunnat nå dig med e-post.",
@@ -34,9 +34,9 @@ LETTER_STRINGS: dict[str, dict[str, str]] = {
         "data_note": "These are the kinds of details involved. We never write out the details themselves in a "
         "letter or an e-mail.",
         "genuine": "How to tell this letter is from us",
-        "genuine_text": "We never ask you to log in, identify yourself with BankID or give passwords, codes or "
-        "card details, by phone, text message or e-mail. Type the page address into your browser yourself. "
-        "If in doubt, call us on the number above.",
+        "genuine_text": "We never ask you to log in, identify yourself with BankID, pay anything or give "
+        "passwords, security codes from your bank or card details, by phone, text message or e-mail. Type the "
+        "page address into your browser yourself. If in doubt, call us on the number above.",
         "verify_text": "Want to check that this letter comes from us? Go to {address} and type the reference "
         "code below. You will see whether we sent a letter or message with that code.",
         "automatic": "You are receiving this letter because we could not reach you by e-mail.",

@@ -29,3 +29,31 @@ def normalise_reference(typed: str) -> str | None:
     if len(compact) != GROUPS * GROUP_SIZE or any(c not in ALPHABET for c in compact):
         return None
     return "-".join(compact[i : i + GROUP_SIZE] for i in range(0, len(compact), GROUP_SIZE))
+
+
+# Characters left out of the alphabet because they are mistaken for others (see above): what a reader most
+# likely saw, so staff can ask the caller to look again.
+LOOK_ALIKES = {"0": "the digit 0", "O": "the letter O", "1": "the digit 1", "I": "the letter I", "L": "the letter L",
+               "U": "the letter U", "V": "the letter V"}
+
+
+def why_not_a_code(typed: str) -> str | None:
+    """Why `typed` cannot be one of our codes, in plain words for staff (which characters, or how many), else
+    None (it is shaped like a code). Never guesses a replacement: 0/O, 1/I/L and U/V are all left out."""
+    compact = re.sub(r"[\s\-]", "", typed.upper())
+    wrong = list(dict.fromkeys(c for c in compact if c not in ALPHABET))
+    if wrong:
+        named = [LOOK_ALIKES.get(c) or (f"'{c}'" if c.isprintable() else f"U+{ord(c):04X}") for c in wrong]
+        some_look_alike = any(c in LOOK_ALIKES for c in wrong)
+        return (f"{_join(named)} {'is' if len(named) == 1 else 'are'} never used in our codes"
+                + (" (0, O, 1, I, L, U and V are left out because they are easily mixed up): read the code "
+                   "again with the caller; a code that has them is misread, or not ours" if some_look_alike
+                   else ": a code has only letters and the digits 2 to 9"))
+    size = GROUPS * GROUP_SIZE
+    if len(compact) != size:
+        return f"it has {len(compact)} letters and digits; a code has {size} ({GROUPS} groups of {GROUP_SIZE})"
+    return None
+
+
+def _join(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]

@@ -33,13 +33,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "page_text": "Där berättar vi mer och skriver när vi vet något nytt. Skriv gärna in adressen i "
         "webbläsaren själv:",
         "genuine": "Så vet du att e-brevet kommer från oss",
-        "genuine_text": "Vi ber dig aldrig att logga in, legitimera dig med BankID eller lämna lösenord, koder "
-        "eller kortuppgifter. Vi skickar inga bilagor. Skriv in sidans adress i webbläsaren själv i stället "
-        "för att klicka på länkar. Är du osäker, kontakta oss på telefon eller e-post enligt ovan.",
+        "genuine_text": "Vi ber dig aldrig att logga in, legitimera dig med BankID, betala något eller lämna "
+        "lösenord, säkerhetskoder från banken eller kortuppgifter. Vi skickar inga bilagor. Skriv in sidans "
+        "adress i webbläsaren själv i stället för att klicka på länkar. Är du osäker, kontakta oss på telefon "
+        "eller e-post enligt ovan.",
         "verify_text": "Vill du kontrollera att det här e-brevet kommer från oss? Gå till {address} och skriv in "
         "referenskoden här nedanför. Där ser du om vi har skickat ett meddelande med den koden.",
         "reference": "Din referenskod",
-        "reference_text": "Ange den om du kontaktar oss, så hittar vi rätt fortare.",
+        "reference_text": "Koden används bara för att kontrollera att meddelandet kommer från oss och ger ingen "
+        "åtkomst till något, så den är ofarlig att uppge. Ange den gärna om du kontaktar oss, så hittar vi rätt "
+        "fortare.",
         "regards": "Med vänliga hälsningar",
         # No "reply to this e-mail": the sender may be a no-reply address; the contact section says where to go.
         "automatic": "Det här är ett automatiskt utskick om en personuppgiftsincident. Har du frågor, kontakta "
@@ -72,13 +75,15 @@ STRINGS: dict[str, dict[str, str]] = {
         "page_text": "We explain more there and write when we know something new. Please type the address "
         "into your browser yourself:",
         "genuine": "How to tell this e-mail is from us",
-        "genuine_text": "We never ask you to log in, identify yourself with BankID or give passwords, codes or "
-        "card details. We send no attachments. Type the page address into your browser yourself instead of "
-        "clicking links. If in doubt, contact us by phone or e-mail as shown above.",
+        "genuine_text": "We never ask you to log in, identify yourself with BankID, pay anything or give "
+        "passwords, security codes from your bank or card details. We send no attachments. Type the page "
+        "address into your browser yourself instead of clicking links. If in doubt, contact us by phone or "
+        "e-mail as shown above.",
         "verify_text": "Want to check that this e-mail comes from us? Go to {address} and type the reference "
         "code below. You will see whether we sent a message with that code.",
         "reference": "Your reference code",
-        "reference_text": "Quote it if you contact us, so that we can help you faster.",
+        "reference_text": "The code is only for checking that the message is from us and gives access to "
+        "nothing, so it is safe to quote. Quote it if you contact us, so that we can help you faster.",
         "regards": "Kind regards",
         "automatic": "This is an automatic message about a personal data breach. If you have questions, contact "
         "us in any of the ways above.",

@@ -4,7 +4,9 @@ One item per code in the one table: pk `code#<CODE>` (the normalised reference, 
 with `send_id`, `campaign`, `key` (the recipient's pseudonymous HMAC key, as in the ledger; for the staff lookup
 only, never in a public answer), `sent_on` (YYYY-MM-DD, the day of the claim in Europe/Stockholm) and
 `expires_at` (the ledger entry's TTL: the incident's retention). Written once, after the claim and before the
-send; never given to anyone else (the condition below), so a code is never reused while its record lives.
+send; never given to anyone else (the condition below), so a code is never reused while its record lives. A
+letter's record (`channel` letter) is written when its PDF is made; `notis letters --mark-posted` then puts the
+posting day in `sent_on`, with `posted` true (mark_posted).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class CodeRecord:
     sent_on: str
     expires_at: int
     channel: str = "email"  # or "letter": printed in a posted letter (notis letters), not in an e-mail
+    posted: bool = False  # a letter's: sent_on is the day it was posted (notis letters --mark-posted)
 
     def expired(self, now: float) -> bool:
         """DynamoDB's TTL deletes lazily (within days): a record past its time counts as gone."""
@@ -86,6 +89,25 @@ class CodeBook:
         except self.client.exceptions.ConditionalCheckFailedException:
             raise CodeTaken(code) from None
 
+    def mark_posted(self, code: str, *, on: str) -> bool:
+        """A letter's record says the day it was posted (YYYY-MM-DD) instead of the day its PDF was made, so the
+        public answer names the posting day; True if changed. Only a letter's, only once (the first posting day
+        stands), and only the record as it was read: PutItem with a condition on what was read (the staff
+        role may PutItem on `code#*` keys only: no UpdateItem there, and none is needed)."""
+        item = self.client.get_item(TableName=self.table, Key=code_key(code), ConsistentRead=True).get("Item")
+        if not item or item.get("channel", {}).get("S") != "letter" or "posted" in item:
+            return False
+        try:
+            self.client.put_item(
+                TableName=self.table, Item={**item, "sent_on": {"S": on}, "posted": {"BOOL": True}},
+                ConditionExpression="send_id = :s AND #k = :k AND sent_on = :made AND attribute_not_exists(posted)",
+                ExpressionAttributeNames={"#k": "key"},
+                ExpressionAttributeValues={":s": item["send_id"], ":k": item["key"], ":made": item["sent_on"]},
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False  # changed meanwhile (posted by another run): that run's day stands
+        return True
+
     def read(self, code: str | None, *, now: float) -> CodeRecord | None:
         """The live record of a normalised code, else None. Always one GetItem, also for None (a malformed code),
         so that the time of the answer does not tell a malformed, unknown or expired code from a known one."""
@@ -102,6 +124,7 @@ class CodeBook:
                 sent_on=item["sent_on"]["S"],
                 expires_at=int(float(item["expires_at"]["N"])),
                 channel=item.get("channel", {}).get("S", "email"),
+                posted=bool(item.get("posted", {}).get("BOOL", False)),
             )
         except (KeyError, ValueError):
             return None  # not a record this module wrote

@@ -50,9 +50,10 @@ def handle_verify(
     query, lang, base = _basics(event)
     route = event.get("resource") or (event.get("requestContext") or {}).get("resourcePath") or PAGE_ROUTE
     api = route == API_ROUTE
-    typed = str((event.get("pathParameters") or {}).get("code") or "") if api else query.get("code")
-    if not api and (typed is None or not typed.strip()):  # the form (also after an empty submit): no lookup
-        return _response(event, site, 200, render_page(site, lang, base, typed="", result=None), lang)
+    typed = _path_code(event) if api else query.get("code")
+    if not api and (typed is None or not typed.strip()):  # the form; after an empty submit, how to fill it in
+        return _response(event, site, 200, render_page(site, lang, base, typed="", result=None,
+                                                       empty=typed is not None), lang)
     code = normalise_reference(str(typed)[:MAX_TYPED])
     try:
         record = book.read(code, now=now())
@@ -99,7 +100,8 @@ def _basics(event: dict[str, Any]) -> tuple[dict[str, str], str, str]:
     return query, lang, base_path(str(context.get("path", "")), str(event.get("path", "")), headers)
 
 
-def render_page(site: Any, lang: str, base: str, *, typed: str, result: Answer | None, busy: str = "") -> str:
+def render_page(site: Any, lang: str, base: str, *, typed: str, result: Answer | None, busy: str = "",
+                empty: bool = False) -> str:
     """The form, and the answer under it when there is one, in the page's own layout and style."""
     from datetime import date
 
@@ -108,7 +110,7 @@ def render_page(site: Any, lang: str, base: str, *, typed: str, result: Answer |
     sent_on = format_date(date.fromisoformat(result.sent_on), lang) if result and result.sent_on else ""
     return site.env.get_template("page/verify.html").render(
         lang=lang, other=other, s=STRINGS[lang], base=base, css=site.css, typed=typed, result=result,
-        sent_on=sent_on, contacts=contacts, busy=busy, org=_site_name(site),
+        sent_on=sent_on, contacts=contacts, busy=busy, empty=empty, org=_site_name(site),
     )
 
 
@@ -125,6 +127,16 @@ def count_miss(missed: bool) -> None:
 def _site_name(site: Any) -> str:
     names = sorted({i.organisation.name for i in site.incidents})
     return ", ".join(names) if names else "notis"
+
+
+def _path_code(event: dict[str, Any]) -> str:
+    """The `{code}` path parameter, percent-decoded (`K7QX%202M9D%20PA4T` is `K7QX 2M9D PA4T`). REST API proxy
+    events pass path parameters as the client encoded them, for some characters at least (aws/chalice#511, which
+    Chalice leaves to the app), and the local gateway passes them raw: decoding here makes both the same. A code
+    never holds `%`, so a value API Gateway already decoded is unchanged by decoding it again."""
+    from urllib.parse import unquote
+
+    return unquote(str((event.get("pathParameters") or {}).get("code") or "")[:MAX_TYPED * 3])
 
 
 def _query(event: dict[str, Any]) -> dict[str, str]:

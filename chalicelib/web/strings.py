@@ -18,9 +18,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "advice": "Vad du kan göra",
         "genuine": "Så känner du igen äkta meddelanden från oss",
         "genuine_text": (
-            "Vi ber dig aldrig att logga in, att legitimera dig med BankID eller att lämna lösenord, koder eller "
-            "kortuppgifter. Våra e-brev om det här har inga bilagor och inga spårningslänkar. Skriv hellre själv "
-            "in sidans adress i webbläsaren:"
+            "Vi ber dig aldrig att logga in, att legitimera dig med BankID eller att lämna lösenord, "
+            "säkerhetskoder eller kortuppgifter. Våra e-brev om det här har inga bilagor och inga spårningslänkar. "
+            "Skriv hellre själv in sidans adress i webbläsaren:"
         ),
         "timeline": "Tidslinje",
         "faq": "Frågor och svar",
@@ -61,8 +61,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "verify_link": "Kontrollera ett meddelande med referenskoden",
         "verify_title": "Kommer meddelandet från oss?",
         "verify_intro": (
-            "Varje e-brev vi skickar om en personuppgiftsincident har en referenskod längst ner, till exempel "
-            "ABCD-2345-EFGH. Skriv in koden här så ser du om vi har skickat meddelandet."
+            "Alla e-brev och pappersbrev vi skickar om en personuppgiftsincident har en referenskod, till exempel "
+            "ABCD-2345-EFGH. I e-brevet står den längst ner, i brevet längst ner på varje sida. Skriv in koden "
+            "här så ser du om meddelandet kommer från oss."
+        ),
+        "verify_empty_title": "Skriv in koden från meddelandet",
+        "verify_empty_text": (
+            "Rutan var tom. Koden står längst ner i e-brevet eller på brevet: 12 tecken, till exempel "
+            "ABCD-2345-EFGH."
         ),
         "verify_label": "Referenskod",
         "verify_hint": "12 tecken, bokstäver och siffror. Stora eller små bokstäver och mellanslag spelar ingen roll.",
@@ -81,10 +87,15 @@ STRINGS: dict[str, dict[str, str]] = {
         "verify_read_more": "Läs om händelsen",
         "verify_no": "Vi har inte skickat något meddelande med den här koden",
         "verify_malformed": "Det här ser inte ut som en av våra koder. Kontrollera att du har skrivit av den rätt.",
-        "verify_no_text": "Det kan vara ett bedrägeriförsök (nätfiske). Så gör du:",
+        "verify_no_check": (
+            "Jämför först koden ovan med den i meddelandet, tecken för tecken. Det vanligaste skälet till det här "
+            "svaret är ett skrivfel. Skiljer de sig åt, skriv in koden igen."
+        ),
+        "verify_no_text": "Är koden rätt inskriven kan meddelandet vara ett bedrägeriförsök (nätfiske). Så gör du:",
         "verify_no_click": "Klicka inte på länkar och öppna inga bilagor i meddelandet. Svara inte på det.",
         "verify_no_give": (
-            "Lämna aldrig ut lösenord, koder eller kortuppgifter och legitimera dig inte med BankID på uppmaning."
+            "Lämna aldrig ut lösenord, säkerhetskoder eller kortuppgifter och legitimera dig inte med BankID på "
+            "uppmaning."
         ),
         "verify_no_forward": "Vidarebefordra gärna meddelandet till oss:",
         "verify_no_police": (
@@ -114,9 +125,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "advice": "What you can do",
         "genuine": "How to recognise genuine messages from us",
         "genuine_text": (
-            "We never ask you to log in, to identify yourself with BankID or to give passwords, codes or card "
-            "details. Our e-mails about this have no attachments and no tracking links. Rather type this page's "
-            "address into your browser yourself:"
+            "We never ask you to log in, to identify yourself with BankID or to give passwords, security codes or "
+            "card details. Our e-mails about this have no attachments and no tracking links. Rather type this "
+            "page's address into your browser yourself:"
         ),
         "timeline": "Timeline",
         "faq": "Questions and answers",
@@ -156,8 +167,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "verify_link": "Check a message by its reference code",
         "verify_title": "Is this message really from us?",
         "verify_intro": (
-            "Every e-mail we send about a personal data breach has a reference code at the bottom, for example "
-            "ABCD-2345-EFGH. Type the code here to see whether we sent the message."
+            "Every e-mail and every paper letter we send about a personal data breach has a reference code, for "
+            "example ABCD-2345-EFGH: at the bottom of the e-mail, and at the foot of each page of the letter. Type "
+            "the code here to see whether the message is from us."
+        ),
+        "verify_empty_title": "Type the code from the message",
+        "verify_empty_text": (
+            "The box was empty. The code is at the bottom of the e-mail or on the letter: 12 characters, for "
+            "example ABCD-2345-EFGH."
         ),
         "verify_label": "Reference code",
         "verify_hint": "12 characters, letters and digits. Capitals, small letters and spaces make no difference.",
@@ -176,10 +193,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "verify_read_more": "Read about the incident",
         "verify_no": "We have sent no message with this code",
         "verify_malformed": "This does not look like one of our codes. Check that you copied it correctly.",
-        "verify_no_text": "It may be a fraud attempt (phishing). What to do:",
+        "verify_no_check": (
+            "First compare the code above with the one in the message, character by character: a typing mistake "
+            "is the most likely reason for this answer. If they differ, type the code again."
+        ),
+        "verify_no_text": "If you typed it correctly, the message may be a fraud attempt (phishing). What to do:",
         "verify_no_click": "Do not click links or open attachments in the message. Do not reply to it.",
         "verify_no_give": (
-            "Never give passwords, codes or card details, or identify yourself with BankID, when asked to."
+            "Never give passwords, security codes or card details, or identify yourself with BankID, when asked to."
         ),
         "verify_no_forward": "You are welcome to forward the message to us:",
         "verify_no_police": (

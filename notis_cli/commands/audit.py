@@ -1,7 +1,8 @@
 """`notis audit [CAMPAIGN] [--json]`: who changed what is sent, and when (the audit trail, no personal data).
 
 Lists the append-only records (chalicelib/audit.py) of one campaign, or of every campaign oldest first: uploads
-(by the S3 event's principal), approve, retry, resume, redrive and follow-up runs (by the caller's ARN), and what
+(by the S3 event's principal), approve, retry, resume, redrive, follow-up runs and letters posted (by the caller's
+SQS sender id), and what
 the scheduled handler did (follow-ups and update notices started, messages redriven, purges: by its name).
 """
 
@@ -13,8 +14,8 @@ import sys
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("audit", help="who uploaded, approved, retried, resumed, redrove, started follow-ups or "
-                                     "purged, and when (one campaign or all)")
+    p = sub.add_parser("audit", help="who uploaded, approved, retried, resumed, redrove, started follow-ups, "
+                                     "posted letters or purged, and when (one campaign or all)")
     p.add_argument("campaign", nargs="?", help="campaign id (default: every campaign)")
     p.add_argument("--json", action="store_true", help="machine-readable JSON instead of text")
     p.set_defaults(run=run)

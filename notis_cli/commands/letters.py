@@ -1,12 +1,14 @@
-"""`notis letters CAMPAIGN [--pdf FILE] [--csv FILE] [--mark-posted [--date D]] [--send SEND]`: letters on paper.
+"""`notis letters CAMPAIGN --pdf FILE | --csv FILE | --list | --mark-posted [--date D] [--send SEND]`: letters.
 
 Everyone e-mail cannot reach (no usable address, bounced, refused, marked as spam) must still be told. The ledger
 knows people only by pseudonym, so names and addresses are re-read from the uploaded file (still in the bucket
 until the retention period ends).
 - `--pdf FILE`: one A4 PDF, one letter per household at one postal address (notis_cli/letters), for C5/C65
   window envelopes, made here on the staff machine and never uploaded anywhere.
-- `--csv FILE` (or `-o FILE`, or standard output): the list for a print house; every cell formula-safe.
-- `--mark-posted`: records that the batch was posted (who, when, how many, which send) for status and evidence.
+- `--csv FILE` (or `-o FILE`): the list for a print house; every cell formula-safe. `--list`: the same list on
+  standard output. One of the options is required: names and addresses never appear on a screen by default.
+- `--mark-posted`: records that the batch was posted (who, when, how many, which send) for status and evidence,
+  and asks the importer to add it to the audit trail (`notis audit`).
 The PDF and the CSV are the only staff outputs with personal data: the command says where they are written.
 """
 
@@ -31,18 +33,25 @@ PERSONAL_DATA = ("holds names and postal addresses (personal data): keep it on a
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("letters", help="letters for everyone e-mail cannot reach: PDF, print-house CSV, and "
-                                       "recording that they were posted")
+                                       "recording that they were posted",
+                       description="Letters for everyone e-mail cannot reach. Say what you want: --pdf FILE, --csv "
+                                   "FILE, --list or --mark-posted; the command prints no names or addresses "
+                                   "unless asked to with --list (notis status CAMPAIGN counts them).")
     p.add_argument("campaign", help="campaign id")
     p.add_argument("--pdf", type=Path, metavar="FILE", help="write the letters as one PDF here (A4, window envelope)")
     p.add_argument("--csv", "-o", "--output", dest="output", type=Path, metavar="FILE",
-                   help="write the print-house CSV here (default without --pdf: standard output)")
+                   help="write the print-house CSV here")
+    p.add_argument("--list", action="store_true",
+                   help="print the print-house CSV on standard output: names and postal addresses (personal data) "
+                        "on your screen, or in the file you redirect it to")
     p.add_argument("--send", metavar="SEND",
                    help="a follow-up or update notice (f-<id>, u-<id> or its whole send id; see notis status); "
                         "default: the first notice")
     p.add_argument("--mark-posted", action="store_true",
                    help="record that this send's letters were posted (who, when, how many) for status and evidence")
     p.add_argument("--date", type=_day, metavar="YYYY-MM-DD",
-                   help="the date printed on the letters, or the posting date with --mark-posted (default: today)")
+                   help="the date printed on the letters, or the posting date with --mark-posted (default: today; "
+                        "a posting date cannot be in the future)")
     p.set_defaults(run=run)
 
 
@@ -115,7 +124,41 @@ def _incident(slug: str) -> Any:
     return next((i for i in load_incidents(content_dir()) if i.slug == slug), None)
 
 
+def refused(args: argparse.Namespace, today: date | None = None) -> str | None:
+    """Why the command cannot run as asked, checked before anything is read, written or recorded; else None."""
+    for path in (args.pdf, args.output):
+        if path is None:
+            continue
+        folder = path.expanduser().absolute().parent
+        if not folder.is_dir():
+            return f"the folder {folder} does not exist: create it first, or choose another file"
+        if path.expanduser().is_dir():
+            return f"{path} is a folder: give a file name, such as {path / 'brev.pdf'}"
+        if not os.access(folder, os.W_OK):
+            return f"you cannot write in the folder {folder}"
+    if not (args.pdf or args.output or args.list or args.mark_posted):
+        return ("say where the names and addresses go: --pdf FILE (the letters), --csv FILE (a print house's "
+                "list) or --list (that list on this screen); notis status CAMPAIGN counts them")
+    if args.list and (args.pdf or args.mark_posted):
+        return "--list prints only the list on standard output: run it on its own, or use --csv FILE here"
+    today = today or local_today()
+    if args.mark_posted and args.date and args.date > today:
+        return (f"--date {args.date.isoformat()} is in the future: record letters as posted on the day they were "
+                f"posted ({today.isoformat()} or earlier)")
+    return None
+
+
+def local_today() -> date:
+    """Today where the letters are posted (Sweden), or on this machine if that is later: never refuse today."""
+    from chalicelib.verify.codes import LOCAL_TIME
+
+    return max(date.today(), datetime.now(LOCAL_TIME).date())
+
+
 def run(args: argparse.Namespace) -> int:
+    if reason := refused(args):
+        print(f"notis: {reason}; nothing was written or recorded", file=sys.stderr)
+        return 2
     ctx = Context()
     item = ctx.campaign(args.campaign)
     if item is None:
@@ -150,10 +193,10 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.output:
         _csv_file(rows, args.output)
-    else:
+    if args.list:
         sys.stdout.write("\ufeff")  # Swedish Excel reads å ä ö right only with the BOM, also from `> brev.csv`
         n = write_csv(rows, sys.stdout)
-        print(f"{n} letter(s)", file=sys.stderr)
+        print(f"{n} letter(s) on standard output: names and postal addresses (personal data)", file=sys.stderr)
     return 0
 
 
@@ -185,24 +228,37 @@ def _key_of(ctx: Context) -> Any:
 def _codes(ctx: Context, incident: Any, campaign_id: str, send_id: str) -> Any:
     """Each letter's reference code, recorded as the e-mail's are (`code#<CODE>`, chalicelib/verify/codes.py)
     before it is printed, so the /verify page knows it: send id, campaign, the household's first recipient key
-    ("" when nobody there has an e-mail address), the day, and the incident's retention."""
+    ("" when nobody there has an e-mail address), the day, and the incident's retention.
+
+    Once per household and send: a household that already has a code for this send (an earlier --pdf) gets the
+    same one again (chalicelib/campaigns/lettercodes.py), so a reprinted letter and the first verify alike and
+    no code is recorded twice."""
     import time
 
+    from chalicelib.campaigns.lettercodes import LetterCodes, household_key
     from chalicelib.mail.reference import new_reference
     from chalicelib.verify.codes import CodeBook, CodeTaken
 
     book = CodeBook(ctx.ddb, ctx.settings.table)
+    index = LetterCodes(ctx.ddb, ctx.settings.table)
+    known = index.of_send(campaign_id, send_id, now=time.time())
 
     def reference(home: Any) -> str:
+        household = household_key(home.address.lines, ctx.settings.hmac_key)
+        if household in known:
+            return known[household]
         now = time.time()
+        expires_at = int(now + incident.retention_days * 86400)
         for _ in range(5):  # a collision is about 1 in 2^58: a new code, not a failure
             code = new_reference()
             try:
                 book.record(code, send_id=send_id, campaign=campaign_id, key=home.key, now=now,
-                            expires_at=int(now + incident.retention_days * 86400), channel="letter")
+                            expires_at=expires_at, channel="letter")
             except CodeTaken:
                 continue
-            return code
+            # the record first, then the index: an index entry always names a recorded code
+            known[household] = index.claim(campaign_id, send_id, household, code, expires_at=expires_at, now=now)
+            return known[household]
         raise RuntimeError("no free reference code after 5 tries")
 
     return reference
@@ -244,6 +300,29 @@ def _mark_posted(ctx: Context, campaign_id: str, send_id: str | None, found: Any
     if not recorded:
         print("notis: this batch was recorded a moment ago already; nothing new was written", file=sys.stderr)
         return 1
+    from notis_cli.commands._common import ask_importer
+
+    # The audit trail, as for every staff action: the importer records it with the SQS SenderId (staff cannot
+    # write the trail themselves); counts and the send only.
+    ask_importer(ctx.settings, {"notis": "letters-posted", "campaign": campaign_id, "send_id": str(send_id),
+                                "letters": letters, "people": found.people, "posted_on": on.isoformat()})
     print(f"recorded: {letters} letter(s) to {found.people} people posted on {on.isoformat()} for {send_id}, "
           f"by {by}")
+    dated = _date_codes(ctx, campaign_id, str(send_id), found, on=on)
+    if dated:
+        print(f"the public check now says {on.isoformat()} for {dated} letter code(s)")
     return 0
+
+
+def _date_codes(ctx: Context, campaign_id: str, send_id: str, found: Any, *, on: date) -> int:
+    """The posting day into the code record of each letter in this batch that has one (made with --pdf) and was
+    not dated by an earlier batch: the public answer then says when the letter was posted, not printed."""
+    import time
+
+    from chalicelib.campaigns.lettercodes import LetterCodes, household_key
+    from chalicelib.verify.codes import CodeBook
+
+    known = LetterCodes(ctx.ddb, ctx.settings.table).of_send(campaign_id, send_id, now=time.time())
+    book = CodeBook(ctx.ddb, ctx.settings.table)
+    codes = [known.get(household_key(home.address.lines, ctx.settings.hmac_key)) for home in found.found]
+    return sum(book.mark_posted(code, on=on.isoformat()) for code in codes if code)

@@ -166,6 +166,24 @@ def wait_for(driver: Any, script: str, expected: Any, timeout: float = 10) -> No
         raise AssertionError(f"{script!r} is {driver.execute_script(script)!r}, expected {expected!r}") from None
 
 
+def navigate(driver: Any, element: Any, timeout: float = 10) -> None:
+    """Click `element` (a link or a submit button) and return once the next page has replaced this one and is
+    loaded: the old document gone (its <html> stale), the new one's readyState "complete". A find_element straight
+    after click() can still find the old page's element, and a sleep is either too short or slow."""
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    try:
+        WebDriverWait(driver, timeout).until(ec.staleness_of(old))
+    except TimeoutException:
+        raise AssertionError(f"clicking {element.tag_name} left {driver.current_url} in place") from None
+    wait_for(driver, "return document.readyState", "complete", timeout)
+
+
 def network_events(driver: Any) -> list[dict]:
     """CDP Network.* events recorded since the last call (needs chromium(network_log=True))."""
     events = []

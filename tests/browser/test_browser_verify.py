@@ -14,7 +14,7 @@ from typing import Any
 import boto3
 import pytest
 from browser_checks import assert_fits, assert_no_serious_violations
-from browser_harness import Server, app_server, free_port, full_page_png, open_page
+from browser_harness import Server, app_server, free_port, full_page_png, navigate, open_page
 from selenium.webdriver.common.by import By
 
 from chalicelib.verify.codes import CodeBook
@@ -53,7 +53,8 @@ def verify_server() -> Iterator[Server]:
         moto.stop()
 
 
-PAGES = {"form": "", "genuine": f"&code={CODE.lower().replace('-', ' ')}", "not-ours": f"&code={UNKNOWN}"}
+PAGES = {"form": "", "genuine": f"&code={CODE.lower().replace('-', ' ')}", "not-ours": f"&code={UNKNOWN}",
+         "empty": "&code="}
 
 
 @pytest.mark.parametrize("lang", ["sv", "en"])
@@ -63,13 +64,17 @@ def test_verify_pages_fit_every_screen_and_pass_axe(browser, verify_server, scre
         open_page(browser, f"{verify_server.origin}/verify?lang={lang}{PAGES[page]}", width)
         assert browser.execute_script("return document.documentElement.lang") == lang
         assert_fits(browser, width, f"/verify {page} ({lang}, {width} px)")
+        if page in ("genuine", "not-ours"):  # the code in the answer is never broken over two lines
+            lines = browser.execute_script("return document.querySelector('.answer-code .code').getClientRects()"
+                                           ".length")
+            assert lines == 1, f"the code wraps at {width} px ({lang})"
         if width == 375:
             assert_no_serious_violations(browser, f"/verify {page} ({lang})")
             if page == "genuine":
                 (screenshot_dir / f"verify-{lang}-375.png").write_bytes(full_page_png(browser, 375))
     text = browser.find_element(By.TAG_NAME, "main").text
     expected = {"form": STRINGS[lang]["verify_intro"], "genuine": STRINGS[lang]["verify_yes"],
-                "not-ours": STRINGS[lang]["verify_no"]}[page]
+                "not-ours": STRINGS[lang]["verify_no"], "empty": STRINGS[lang]["verify_empty_title"]}[page]
     assert expected in text
 
 
@@ -80,14 +85,14 @@ def test_the_form_works_without_javascript(browser_nojs, verify_server, lang):
     label = browser_nojs.find_element(By.CSS_SELECTOR, "label[for=code]")
     assert label.text == STRINGS[lang]["verify_label"]
     field.send_keys(" k7qx 2m9d pa4t ")  # as read out over the phone
-    browser_nojs.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    navigate(browser_nojs, browser_nojs.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
     answer: Any = browser_nojs.find_element(By.CSS_SELECTOR, ".answer h2")
     assert STRINGS[lang]["verify_yes"] in answer.text
     assert browser_nojs.execute_script("return document.documentElement.lang") == lang
     field = browser_nojs.find_element(By.ID, "code")
     field.clear()
     field.send_keys(UNKNOWN)
-    browser_nojs.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    navigate(browser_nojs, browser_nojs.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
     assert STRINGS[lang]["verify_no"] in browser_nojs.find_element(By.CSS_SELECTOR, ".answer h2").text
 
 
@@ -95,5 +100,5 @@ def test_the_incident_page_links_the_form_next_to_how_to_recognise_our_messages(
     open_page(browser, f"{verify_server.origin}/?lang=sv", 375)
     link = browser.find_element(By.CSS_SELECTOR, ".genuine a[href*='/verify']")
     assert link.text == STRINGS["sv"]["verify_link"]
-    link.click()
+    navigate(browser, link)
     assert browser.find_element(By.TAG_NAME, "h1").text == STRINGS["sv"]["verify_title"]
