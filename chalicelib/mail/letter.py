@@ -27,7 +27,7 @@ LETTER_STRINGS: dict[str, dict[str, str]] = {
         "lösenord, säkerhetskoder från banken eller kortuppgifter, varken per telefon, sms eller e-post. Skriv "
         "in sidans adress i webbläsaren själv. Är du osäker, ring oss på numret ovan.",
         "verify_text": "Vill du kontrollera att det här brevet kommer från oss? Gå till {address} och skriv in "
-        "referenskoden här nedanför. Där ser du om vi har skickat ett brev eller meddelande med den koden.",
+        "referenskoden som står längre ned. Där ser du om vi har skickat ett brev eller meddelande med den koden.",
         "automatic": "Du får det här brevet eftersom vi inte har kunnat nå dig med e-post.",
     },
     "en": {

@@ -38,7 +38,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "adress i webbläsaren själv i stället för att klicka på länkar. Är du osäker, kontakta oss på telefon "
         "eller e-post enligt ovan.",
         "verify_text": "Vill du kontrollera att det här e-brevet kommer från oss? Gå till {address} och skriv in "
-        "referenskoden här nedanför. Där ser du om vi har skickat ett meddelande med den koden.",
+        "referenskoden som står längre ned. Där ser du om vi har skickat ett meddelande med den koden.",
         "reference": "Din referenskod",
         "reference_text": "Koden används bara för att kontrollera att meddelandet kommer från oss och ger ingen "
         "åtkomst till något, så den är ofarlig att uppge. Ange den gärna om du kontaktar oss, så hittar vi rätt "
