@@ -143,7 +143,7 @@ def test_a_lookup_by_code_finds_the_same_notices_and_never_prints_an_address(aws
     assert bo_doc["found"] >= 1 and bo["reference"] in {n["reference"] for n in bo_doc["notices"]}
     assert {n["reference"] for n in bo_doc["notices"]}.isdisjoint({n["reference"] for n in doc["notices"]})
 
-    assert main(["lookup", "K7QX-2M9D-PA4T"]) == 0  # looked up: no message of ours carries it
+    assert main(["lookup", "K7QX-2M9D-PA4T4"]) == 0  # looked up: no message of ours carries it
     assert "no e-mail or letter from us carries this code" in capsys.readouterr().out
 
 
@@ -151,7 +151,7 @@ def test_a_code_typed_unquoted_as_several_words_is_one_code(aws, sent, capsys, m
     monkeypatch.setattr(lookup_command, "now", lambda: (T0 + hours(80)).timestamp())
     code = _entries_of(aws, "anna@example.se")[f"{SLUG}.customers.notice"]["reference"]
     capsys.readouterr()
-    assert main(["lookup", *code.lower().split("-")]) == 0  # notis lookup k7qx 2m9d pa4t
+    assert main(["lookup", *code.lower().split("-")]) == 0  # notis lookup k7qx 2m9d pa4t4
     assert capsys.readouterr().out.startswith(f"The person with reference code {code}: 5 e-mail(s) from us")
     assert main(["lookup", *code.split("-"), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["query"] == {"code": code}
@@ -161,8 +161,10 @@ def test_a_code_typed_unquoted_as_several_words_is_one_code(aws, sent, capsys, m
     (["K7QX", "2M9D", "PAOT"], "the letter O is never used in our codes"),
     (["AB12", "CD34", "EF56"], "the digit 1 is never used in our codes"),
     (["K7QX-2M9D-PA0T"], "the digit 0 is never used"),
-    (["K7QX-2M9D-PA4"], "it has 11 letters and digits; a code has 12"),
-    (["K7QX-2M9D-PA#T"], "'#' is never used in our codes: a code has only letters and the digits 2 to 9"),
+    (["K7QX-2M9D-PA4"], "it has 11 letters and digits; a code has 13"),
+    (["K7QX-2M9D-PA#T4"], "'#' is never used in our codes: a code has only letters and the digits 2 to 9"),
+    (["K7QX-2M9D-PA4T5"], "one character is misread or two are swapped"),
+    (["K7QX-2M9D-AP4T4"], "one character is misread or two are swapped"),
 ])
 def test_a_code_that_cannot_be_ours_names_what_is_wrong(aws, capsys, typed, words):
     assert main(["lookup", *typed]) == 2
@@ -176,8 +178,8 @@ def test_no_e_mail_for_an_address_and_an_unknown_code_exit_alike_and_help_says_h
 
     capsys.readouterr()
     assert main(["lookup", "nobody@example.se"]) == 0
-    assert main(["lookup", "K7QX-2M9D-PA4T"]) == 0
-    assert main(["lookup", "K7QX-2M9D-PA4T", "--json"]) == 0
+    assert main(["lookup", "K7QX-2M9D-PA4T4"]) == 0
+    assert main(["lookup", "K7QX-2M9D-PA4T4", "--json"]) == 0
     assert json.loads(capsys.readouterr().out.split("\n", 2)[-1])["known_code"] is False
     assert main(["lookup", "K7QX-2M9D"]) == 2
     assert main(["lookup", "anna@"]) == 2

@@ -247,7 +247,7 @@ def test_each_role_allows_every_call_its_code_makes(aws, recorder, tmp_path: Pat
 
     client("dynamodb").meta.events.register("provide-client-params.dynamodb.GetItem", note_key)
     with recorder.acting_as("verify"):
-        for typed in (entries[0]["reference"], "K7QX-2M9D-PA4T", "not a code"):
+        for typed in (entries[0]["reference"], "K7QX-2M9D-PA4T4", "not a code"):
             event = {"resource": "/api/verify/{code}", "path": f"/api/verify/{typed}", "httpMethod": "GET",
                      "headers": {}, "pathParameters": {"code": typed}, "requestContext": {}}
             assert notis_app.verify(event, None)["statusCode"] == 200
@@ -293,7 +293,7 @@ def test_each_role_allows_every_call_its_code_makes(aws, recorder, tmp_path: Pat
         for command in (["status"], ["status", campaign], ["evidence", campaign], ["followups"], ["redrive"],
                         ["audit"], ["audit", campaign], ["lookup", "p1@example.se"]):
             assert main(command) == 0, command
-        assert main(["lookup", "K7QX-2M9D-PA4T"]) == 0  # a code nobody was sent; its record is looked up all the same
+        assert main(["lookup", "K7QX-2M9D-PA4T4"]) == 0  # a code nobody was sent; its record is looked up all the same
         assert main(["dns"]) == 1  # the emulator has no CloudFormation stack; the call is made all the same
         assert main(["test-send", "it@example.se", "--incident", "korkortsportalen-2024", "--audience", "customers",
                      "--wait", "0"]) == 0

@@ -77,7 +77,7 @@ def letters_of(reader: PdfReader) -> list[str]:
     letters: dict[str, list[str]] = {}
     for page in reader.pages:
         text = page.extract_text()
-        code = re.search(r"([2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4}) · (?:sida|page) \d+", text)
+        code = re.search(r"([2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{5}) · (?:sida|page) \d+", text)
         assert code, "every page names its letter's reference code"
         letters.setdefault(code.group(1), []).append(text)
     return ["\n".join(pages) for pages in letters.values()]
@@ -107,7 +107,7 @@ def test_one_letter_per_household_in_its_language_with_the_address_in_the_window
     for text in letters:
         assert "incident.korkortsportalen.example/verify" in text, "how to check the reference code"
         assert "010-123 45 67" in text, "the contact point"
-        code = re.search(r"([2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4}) · (?:sida|page) 1", text).group(1)
+        code = re.search(r"([2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{5}) · (?:sida|page) 1", text).group(1)
         record = book.read(code, now=time.time())
         assert record and record.send_id == f"{INCIDENT}.customers.notice" and record.campaign == campaign, (
             "the /verify page knows every letter's code")
@@ -206,6 +206,7 @@ def test_batches_are_joined_into_one_pdf_in_order(tmp_path: Path) -> None:
     """Letters are made 500 at a time and copied into one file; here 2 at a time, so the joins are tested."""
     from datetime import date
 
+    from chalicelib.mail.reference import check_symbol, group
     from chalicelib.mail.render import MailSpec
     from notis_cli.letters.build import households, letters_for
     from notis_cli.letters.pdf import write_letters
@@ -213,7 +214,7 @@ def test_batches_are_joined_into_one_pdf_in_order(tmp_path: Path) -> None:
     [incident] = [i for i in load_incidents(content_dir()) if i.slug == INCIDENT]
     rows = [type("R", (), {"line": i + 2, "name": f"Person {i}", "postal_address": f"Gatan {i}, 123 45 Åby",
                            "lang": "en" if i % 2 else "sv"})() for i in range(5)]
-    codes = [f"AAAA-BBBB-{c * 4}" for c in "CDEFG"]
+    codes = [group(f"AAAABBBB{c * 4}" + check_symbol(f"AAAABBBB{c * 4}")) for c in "CDEFG"]
     given = iter(codes)
     letters = list(letters_for(incident, MailSpec("notice", "customers"), households(rows).found,
                                on=date(2026, 12, 4), reference=lambda _home: next(given)))
@@ -237,11 +238,11 @@ def test_every_notice_a_campaign_can_send_has_a_letter(lang: str) -> None:
     specs = [MailSpec("notice", "customers"), *(MailSpec(f.template, f.audience) for f in incident.followups),
              *(MailSpec("update", "customers", u.id) for u in incident.updates)]
     for spec in specs:
-        body = compose_letter(incident, spec, names=["Åsa Öberg"], lang=lang, reference="AAAA-BBBB-CCCC")
+        body = compose_letter(incident, spec, names=["Åsa Öberg"], lang=lang, reference="AAAA-BBBB-CCCC5")
         blocks = blocks_of(body.html)
         assert blocks[0].kind == "h1" and blocks[0].text == body.subject
         text = "\n".join(b.text for b in blocks)
-        assert "Åsa Öberg" in text and "AAAA-BBBB-CCCC" in text
+        assert "Åsa Öberg" in text and "AAAA-BBBB-CCCC5" in text
         assert "incident.korkortsportalen.example/verify" in text
         assert ("brevet" in text) if lang == "sv" else ("this letter" in text)
         assert "e-brevet" not in text and "this e-mail is from us" not in text, "no e-mail wording in a letter"
@@ -340,7 +341,7 @@ def test_the_code_of_a_letter_to_someone_with_e_mail_is_answered_once_on_standar
     pdf = tmp_path / "brev.pdf"
     assert main(["letters", campaign, "--pdf", str(pdf)]) == 0
     [dan] = [t for t in letters_of(PdfReader(str(pdf))) if "Dan Mejl" in t]
-    code = re.search(r"([2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4}) · sida 1", dan).group(1)
+    code = re.search(r"([2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{5}) · sida 1", dan).group(1)
     capsys.readouterr()
     assert main(["lookup", code]) == 0
     out, err = capsys.readouterr()
@@ -385,7 +386,7 @@ def _codes_in(pdf: Path) -> dict[str, str]:
     found = {}
     for text in letters_of(PdfReader(str(pdf))):
         name = re.search(r"(?:Hej|Dear) (\S+)", text).group(1)
-        found[name] = re.search(r"([2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4}) · (?:sida|page) 1", text).group(1)
+        found[name] = re.search(r"([2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{5}) · (?:sida|page) 1", text).group(1)
     return found
 
 

@@ -18,7 +18,7 @@ from chalicelib.mail import Composed, MailError, MailSpec, compose
 from chalicelib.mail.render import TEMPLATE_DIR, clean_names, normalise_lang
 
 ROOT = Path(__file__).resolve().parent.parent
-REF = "K7QX-2M9D-PA4T"
+REF = "K7QX-2M9D-PA4T4"
 PAGE = "https://incident.korkortsportalen.example/incidents/korkortsportalen-2024"
 
 

@@ -41,7 +41,7 @@ def mail(incident: Incident, audience: str = "customers", lang: str = "sv", name
         MailSpec("notice", audience),
         names=[HOSTILE, "Åsa Öberg"] if names is None else names,
         lang=lang,
-        reference="K7QX-2M9D-PA4T",
+        reference="K7QX-2M9D-PA4T4",
     )
 
 

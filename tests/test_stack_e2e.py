@@ -200,8 +200,8 @@ def test_make_run_end_to_end(stack: tuple[Stack, int, int]) -> None:
 
     # A code from a sent e-mail is genuine at /verify on the stack's own server (the verify function's routes,
     # reading the code record the sender wrote); a code nobody was sent is not.
-    [code] = set(re.findall(r"\b[2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4}\b", sent_mail(fetch_model_data(endpoint))[0].text))
-    for typed, genuine in ((code.lower(), "true"), ("ABCD-EFGH-JKMN", "false")):
+    [code] = set(re.findall(r"\b[2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{5}\b", sent_mail(fetch_model_data(endpoint))[0].text))
+    for typed, genuine in ((code.lower(), "true"), ("ABCD-EFGH-JKMN6", "false")):
         with urllib.request.urlopen(f"{page}api/verify/{typed}", timeout=10) as response:
             assert response.headers["Cache-Control"] == "no-store"
             assert f'"genuine": {genuine}' in response.read().decode("utf-8")

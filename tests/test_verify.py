@@ -30,7 +30,7 @@ from chalicelib.web.strings import STRINGS
 
 SLUG = "korkortsportalen-2024"
 NOTICE = f"{SLUG}.customers.notice"
-CODE_RE = re.compile(rf"\b[{ALPHABET}]{{4}}-[{ALPHABET}]{{4}}-[{ALPHABET}]{{4}}\b")
+CODE_RE = re.compile(rf"\b[{ALPHABET}]{{4}}-[{ALPHABET}]{{4}}-[{ALPHABET}]{{5}}\b")
 
 
 @pytest.fixture(autouse=True)
@@ -147,7 +147,7 @@ def test_a_code_someone_else_holds_is_given_up_and_the_next_claim_mails_a_new_on
     taken = new_reference()
     CodeBook(aws_clients.client("dynamodb"), aws["settings"].table).record(
         taken, send_id=NOTICE, campaign="c-other", key="ef" * 16, now=1e9, expires_at=4_000_000_000)
-    drawn = iter([taken, "ZZZZ-ZZZZ-ZZZZ"])
+    drawn = iter([taken, "ZZZZ-ZZZZ-ZZZZF"])
     monkeypatch.setattr("chalicelib.sending.worker._reference", lambda: next(drawn))
     [email] = people(1)
     clock = FakeClock(time.time())
@@ -155,9 +155,9 @@ def test_a_code_someone_else_holds_is_given_up_and_the_next_claim_mails_a_new_on
     assert first["batchItemFailures"] and parsed_messages() == []
     clock.advance(1)
     assert _send(aws, [email], clock=clock) == {"batchItemFailures": []}
-    assert _codes_by_address() == {email: "ZZZZ-ZZZZ-ZZZZ"}
+    assert _codes_by_address() == {email: "ZZZZ-ZZZZ-ZZZZF"}
     [entry] = Ledger(aws_clients.client("dynamodb"), aws["settings"].table).entries(NOTICE)
-    assert entry["state"] == "sent" and entry["reference"] == "ZZZZ-ZZZZ-ZZZZ"
+    assert entry["state"] == "sent" and entry["reference"] == "ZZZZ-ZZZZ-ZZZZF"
 
 
 class FailingCodePuts:
@@ -222,7 +222,7 @@ def test_any_typed_text_gets_an_answer_and_costs_one_lookup(typed: str):
 def test_every_answer_is_padded_to_the_floor(monkeypatch):
     t = [0.0]
     slept = []
-    verify_handler.handle_verify(_event("/verify", query={"code": "K7QX-2M9D-PA4T"}), site=notis_app.site,
+    verify_handler.handle_verify(_event("/verify", query={"code": "K7QX-2M9D-PA4T4"}), site=notis_app.site,
                                  book=CountingBook(), clock=lambda: t[0], sleep=slept.append, floor=0.15,
                                  count=lambda missed: None)
     assert slept == [pytest.approx(0.15)]
@@ -339,10 +339,10 @@ class Checked(HTMLParser):
             dupes) + [f"points at no element: {r}" for r in self.refs if r not in self.ids]
 
 
-@pytest.mark.parametrize("query", ["", "?code=K7QX-2M9D-PA4T", "?code=%3Cb%3E", "?lang=en&code=x"])
+@pytest.mark.parametrize("query", ["", "?code=K7QX-2M9D-PA4T4", "?code=%3Cb%3E", "?lang=en&code=x"])
 def test_verify_pages_are_well_formed_html(aws, query):
     CodeBook(aws_clients.client("dynamodb"), aws["settings"].table).record(
-        "K7QX-2M9D-PA4T", send_id=NOTICE, campaign="c1", key="ab" * 16, now=time.time(), expires_at=4_000_000_000)
+        "K7QX-2M9D-PA4T4", send_id=NOTICE, campaign="c1", key="ab" * 16, now=time.time(), expires_at=4_000_000_000)
     body = _get(f"/verify{query}").body.decode()
     assert body.startswith("<!doctype html>")
     checked = Checked()
@@ -358,12 +358,12 @@ class BrokenBook:
 
 @pytest.mark.parametrize("lang", ["sv", "en"])
 def test_when_the_records_cannot_be_read_the_reader_is_told_to_try_later_not_that_it_is_fake(lang, caplog):
-    page = verify_handler.handle_verify(_event("/verify", query={"code": "K7QX-2M9D-PA4T", "lang": lang}),
+    page = verify_handler.handle_verify(_event("/verify", query={"code": "K7QX-2M9D-PA4T4", "lang": lang}),
                                         site=notis_app.site, book=BrokenBook(), floor=0.0)
     assert page["statusCode"] == 503 and page["headers"]["Cache-Control"] == "no-store"
     assert verify_handler.STRINGS[lang]["verify_down_title"] in page["body"]
     assert verify_handler.STRINGS[lang]["verify_no"] not in page["body"]
-    api = verify_handler.handle_verify(_event("/api/verify/x", code="K7QX-2M9D-PA4T"), site=notis_app.site,
+    api = verify_handler.handle_verify(_event("/api/verify/x", code="K7QX-2M9D-PA4T4"), site=notis_app.site,
                                        book=BrokenBook(), floor=0.0)
     assert api["statusCode"] == 503 and json.loads(api["body"])["error"]["code"] == "unavailable"
     assert "K7QX" not in caplog.text

@@ -5,7 +5,7 @@ ledger entry.
 """
 
 from chalicelib.mail.mime import build_mime
-from chalicelib.mail.reference import new_reference, normalise_reference
+from chalicelib.mail.reference import new_reference, normalise_reference, parse_reference
 from chalicelib.mail.render import Composed, MailError, MailSpec, compose, template_problems
 
 __all__ = [
@@ -16,5 +16,6 @@ __all__ = [
     "compose",
     "new_reference",
     "normalise_reference",
+    "parse_reference",
     "template_problems",
 ]

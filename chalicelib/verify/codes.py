@@ -1,6 +1,6 @@
 """The code record: which message a reference code was printed in, so a reader (and staff) can look it up.
 
-One item per code in the one table: pk `code#<CODE>` (the normalised reference, `K7QX-2M9D-PA4T`), sk `code`,
+One item per code in the one table: pk `code#<CODE>` (the normalised reference, `K7QX-2M9D-PA4T4`), sk `code`,
 with `send_id`, `campaign`, `key` (the recipient's pseudonymous HMAC key, as in the ledger; for the staff lookup
 only, never in a public answer), `sent_on` (YYYY-MM-DD, the day of the claim in Europe/Stockholm) and
 `expires_at` (the ledger entry's TTL: the incident's retention). Written once, after the claim and before the
@@ -16,11 +16,14 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from chalicelib.mail.reference import LENGTH, group
+
 SK = "code"
 LOCAL_TIME = ZoneInfo("Europe/Stockholm")
 # A GetItem for a code that cannot exist (malformed input) still reads this key, so a miss costs what a hit
-# costs (chalicelib/verify/check.py); `#` never occurs in a normalised code, so nothing is ever stored here.
-DUMMY_CODE = "####-####-####"
+# costs (chalicelib/verify/handler.py); `#` never occurs in a normalised code, so nothing is ever stored here.
+# It has a real code's shape and length, so the key read is as long as a real one.
+DUMMY_CODE = group("#" * LENGTH)
 
 
 class CodeTaken(Exception):

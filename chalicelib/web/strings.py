@@ -71,7 +71,7 @@ STRINGS: dict[str, dict[str, str]] = {
             "ABCD-2345-EFGH."
         ),
         "verify_label": "Referenskod",
-        "verify_hint": "12 tecken, bokstäver och siffror. Stora eller små bokstäver och mellanslag spelar ingen roll.",
+        "verify_hint": "13 tecken, bokstäver och siffror. Stora eller små bokstäver och mellanslag spelar ingen roll.",
         "verify_button": "Kontrollera",
         "verify_answer": "Svar för koden",
         "verify_yes": "Ja, vi har skickat ett meddelande med den här koden",
@@ -177,7 +177,7 @@ STRINGS: dict[str, dict[str, str]] = {
             "example ABCD-2345-EFGH."
         ),
         "verify_label": "Reference code",
-        "verify_hint": "12 characters, letters and digits. Capitals, small letters and spaces make no difference.",
+        "verify_hint": "13 characters, letters and digits. Capitals, small letters and spaces make no difference.",
         "verify_button": "Check",
         "verify_answer": "Answer for the code",
         "verify_yes": "Yes, we sent a message with this code",

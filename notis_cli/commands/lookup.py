@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        epilog=EXIT_STATUS, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("who", metavar="ADDRESS|CODE", nargs="+",
                    help="the person's e-mail address, or the reference code in the e-mail or letter (e.g. "
-                        "K7QX-2M9D-PA4T; any case; spaces allowed, also unquoted: notis lookup k7qx 2m9d pa4t)")
+                        "K7QX-2M9D-PA4T4; any case; spaces allowed, also unquoted: notis lookup k7qx 2m9d pa4t4)")
     p.add_argument("--json", action="store_true", help="machine-readable JSON instead of text")
     p.set_defaults(run=run)
 
@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     code = None if "@" in typed else normalise_reference(typed)
     if "@" not in typed and code is None:
         print(f"notis: not a reference code: {why_not_a_code(typed)}. Give the person's e-mail address, or the "
-              "code of 12 letters and digits (such as K7QX-2M9D-PA4T)", file=sys.stderr)
+              "code of 13 letters and digits (such as K7QX-2M9D-PA4T4)", file=sys.stderr)
         return 2
     ctx = _Context()
     query: dict[str, str]

@@ -29,7 +29,7 @@ def mails(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], Pat
     files = {}
     for kind, spec in KINDS.items():
         for lang in ("sv", "en"):
-            composed = compose(INCIDENT, spec, names=NAMES, lang=lang, reference="K7QX-2M9D-PA4T")
+            composed = compose(INCIDENT, spec, names=NAMES, lang=lang, reference="K7QX-2M9D-PA4T4")
             path = folder / f"{kind}.{lang}.html"
             path.write_text(composed.html, encoding="utf-8")
             files[kind, lang] = path

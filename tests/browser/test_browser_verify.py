@@ -20,8 +20,8 @@ from selenium.webdriver.common.by import By
 from chalicelib.verify.codes import CodeBook
 from chalicelib.web.strings import STRINGS
 
-CODE = "K7QX-2M9D-PA4T"
-UNKNOWN = "ABCD-EFGH-JKMN"
+CODE = "K7QX-2M9D-PA4T4"
+UNKNOWN = "ABCD-EFGH-JKMN6"
 SEND_ID = "korkortsportalen-2024.customers.notice"
 
 
@@ -84,7 +84,7 @@ def test_the_form_works_without_javascript(browser_nojs, verify_server, lang):
     field = browser_nojs.find_element(By.ID, "code")
     label = browser_nojs.find_element(By.CSS_SELECTOR, "label[for=code]")
     assert label.text == STRINGS[lang]["verify_label"]
-    field.send_keys(" k7qx 2m9d pa4t ")  # as read out over the phone
+    field.send_keys(" k7qx 2m9d pa4t4 ")  # as read out over the phone
     navigate(browser_nojs, browser_nojs.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
     answer: Any = browser_nojs.find_element(By.CSS_SELECTOR, ".answer h2")
     assert STRINGS[lang]["verify_yes"] in answer.text
