@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -120,6 +121,8 @@ def test_the_text_fits_a_phone_call_and_names_the_address_only_because_it_was_ty
                   "accepted by SES (no delivery report yet)", "Letter needed: no", "Reference code ",
                   "SES message id "):
         assert words in out
+    # In the caller's time, as their mail shows it: sent at 09:01 UTC on 1 March is 10:01 in Sweden (CET).
+    assert re.search(r"Sent 2024-03-01 10:0\d Swedish time", out), out
     for other in ("bo@example.se", "cecilia@example.se", "skola@example.se"):
         assert other not in out
 

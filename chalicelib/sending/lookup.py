@@ -18,6 +18,7 @@ from boto3.dynamodb.types import TypeDeserializer
 
 from chalicelib.sending.ledger import SUPPRESS_PK, ledger_pk, ledger_sk
 from chalicelib.sending.status import needs_letter
+from chalicelib.verify.codes import LOCAL_TIME
 
 _DE = TypeDeserializer()
 
@@ -163,5 +164,8 @@ def lookup_text(who: str, notices: list[Notice], *, suppressed: str | None = Non
 
 
 def _short(iso: str | None) -> str:
-    """`2026-12-04 10:00 UTC`: what support reads out on the phone."""
-    return f"{iso[:10]} {iso[11:16]} UTC" if iso else ""
+    """`2026-12-04 11:00 Swedish time`: what support reads out on the phone to a caller whose mail shows it so
+    (the JSON keeps UTC)."""
+    if not iso:
+        return ""
+    return datetime.fromisoformat(iso).astimezone(LOCAL_TIME).strftime("%Y-%m-%d %H:%M Swedish time")
