@@ -72,10 +72,10 @@ STRINGS: dict[str, dict[str, str]] = {
         ),
         "verify_label": "Referenskod",
         "verify_hint": (
-            "{length} tecken, bokstäver och siffror. Stora eller små bokstäver och mellanslag spelar ingen roll."
+            "{length} tecken, bokstäver och siffror. Små bokstäver och mellanslag går bra."
         ),
         "verify_button": "Kontrollera",
-        "verify_answer": "Svar för koden",
+        "verify_answer": "Koden",
         "verify_yes": "Ja, vi har skickat ett meddelande med den här koden",
         "verify_yes_when": "Vi skickade det den {date}.",
         "verify_yes_about": "Det handlade om:",
@@ -94,8 +94,8 @@ STRINGS: dict[str, dict[str, str]] = {
         ),
         "verify_typo": "Koden stämmer inte riktigt",
         "verify_typo_text": (
-            "Troligen är ett tecken fel eller så har två bytt plats. Det syns eftersom kodens sista tecken "
-            "kontrollerar de andra. Jämför koden ovan med den i meddelandet, tecken för tecken, och skriv in den igen."
+            "Troligen är ett tecken fel eller så har två bytt plats: kodens sista tecken kontrollerar de andra. "
+            "Jämför med meddelandet, tecken för tecken, och skriv in koden igen."
         ),
         "verify_typo_exact": (
             "Har du skrivit in koden precis som den står i meddelandet och får ändå det här svaret, kommer "
@@ -104,8 +104,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "verify_chars": "Koden har tecken som aldrig finns i våra koder",
         "verify_chars_found": "I det du skrev finns {chars}.",
         "verify_chars_left_out": (
-            "Våra koder har aldrig 0, O, 1, I, L, U eller V, eftersom de är lätta att blanda ihop. Titta noga på "
-            "koden i meddelandet igen och skriv in den på nytt."
+            "Våra koder har aldrig 0, O, 1, I, L, U eller V: de är lätta att blanda ihop. Titta noga på koden i "
+            "meddelandet igen."
         ),
         "verify_chars_other": (
             "En kod har bara bokstäverna A–Z och siffrorna 2–9. Skriv in koden igen med vanliga bokstäver och siffror."
@@ -233,10 +233,10 @@ STRINGS: dict[str, dict[str, str]] = {
         ),
         "verify_label": "Reference code",
         "verify_hint": (
-            "{length} characters, letters and digits. Capitals, small letters and spaces make no difference."
+            "{length} characters, letters and digits. Small letters and spaces are fine too."
         ),
         "verify_button": "Check",
-        "verify_answer": "Answer for the code",
+        "verify_answer": "The code",
         "verify_yes": "Yes, we sent a message with this code",
         "verify_yes_when": "We sent it on {date}.",
         "verify_yes_about": "It was about:",
@@ -255,9 +255,8 @@ STRINGS: dict[str, dict[str, str]] = {
         ),
         "verify_typo": "The code is not quite right",
         "verify_typo_text": (
-            "Probably one character is wrong, or two have swapped places. This shows because the last character "
-            "of a code checks the others. Compare the code above with the one in the message, character by "
-            "character, and type it again."
+            "Probably one character is wrong or two have swapped places: the last character of a code checks the "
+            "others. Compare with the message, character by character, and type the code again."
         ),
         "verify_typo_exact": (
             "If you typed the code exactly as it is printed in the message and still get this answer, the message "
@@ -266,8 +265,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "verify_chars": "The code has characters that are never in our codes",
         "verify_chars_found": "What you typed contains {chars}.",
         "verify_chars_left_out": (
-            "Our codes never have 0, O, 1, I, L, U or V, because they are easily mixed up. Look closely at the code "
-            "in the message again and type it anew."
+            "Our codes never have 0, O, 1, I, L, U or V: they are easily mixed up. Look closely at the code in the "
+            "message again."
         ),
         "verify_chars_other": (
             "A code has only the letters A–Z and the digits 2–9. Type the code again with ordinary letters and digits."
