@@ -530,6 +530,12 @@ def test_the_example_and_the_hint_have_a_codes_length(lang):
     assert EXAMPLE in empty and "ABCD-2345-EFGH." not in empty
 
 
+def test_the_hint_takes_the_number_of_symbols_from_the_reference_module(monkeypatch):
+    monkeypatch.setattr(verify_handler, "LENGTH", 14)  # as if codes grew: the page follows, nothing hard-coded
+    page = verify_handler.render_page(notis_app.site, "sv", "", typed="", result=None)
+    assert re.search(r'<p class="hint" id="code-hint">14 tecken', page)
+
+
 @pytest.mark.parametrize("lang", ["sv", "en"])
 @pytest.mark.parametrize("kind", ["genuine", "unknown", "typo"])
 def test_yes_and_no_answers_give_the_contact_point_with_a_tel_link_and_opening_hours(aws, lang, kind):
