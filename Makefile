@@ -82,6 +82,8 @@ $(AXE): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-# Rewrite the committed screenshots (docs/screenshots/: sv/en at 375 and 1280 px, full page; print-sv.pdf).
+# Rewrite the committed screenshots (docs/screenshots/: sv/en at 375 and 1280 px, full page; print-sv.pdf; the
+# /verify answers at 375 px, genuine and typo).
 screenshots: $(STAMP) browser-deps
-	NOTIS_SCREENSHOTS=docs/screenshots $(PY) -m pytest -q tests/browser/test_browser_layout.py tests/browser/test_browser_print.py
+	NOTIS_SCREENSHOTS=docs/screenshots $(PY) -m pytest -q tests/browser/test_browser_layout.py tests/browser/test_browser_print.py \
+		tests/browser/test_browser_verify.py

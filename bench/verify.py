@@ -6,7 +6,8 @@
 The handler (chalicelib/verify/handler.py) runs as app.verify runs it, with a CodeBook on an in-process moto
 DynamoDB table provisioned from .chalice/resources.json and 1,000 code records. Three kinds of request, in
 interleaved order so that load on the shared machine falls on all alike: a hit (a recorded code), a miss (a
-well-formed code nobody holds) and a malformed code. Each is measured twice: as deployed (padded to the floor,
+well-formed code nobody holds), a typo (a recorded code with one symbol misread: the check symbol catches it) and
+a malformed code. Each is measured twice: as deployed (padded to the floor,
 `FLOOR_SECONDS`) and with the floor off (the handler's own work: what the padding has to cover). The baseline
 is the miss: the figure that matters is the ratio hit / miss of the median times, which must be about 1 as
 deployed, so that the time of an answer does not tell whether a code exists.
@@ -42,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
 
         from chalicelib import aws
         from chalicelib.config import load_settings
-        from chalicelib.mail.reference import new_reference
+        from chalicelib.mail.reference import ALPHABET, new_reference
         from chalicelib.verify import handler as verify_handler
         from chalicelib.verify.codes import CodeBook
         from notis_cli.provision import provision
@@ -59,8 +60,12 @@ def main(argv: list[str] | None = None) -> int:
         kinds = {
             "hit": lambda i: codes[i % len(codes)],
             "miss": lambda i: new_reference(),
+            "typo": lambda i: typo(codes[i % len(codes)]),
             "malformed": lambda i: f"not a code {i}",
         }
+
+        def typo(code: str) -> str:
+            return code[:5] + ALPHABET[(ALPHABET.index(code[5]) + 1) % len(ALPHABET)] + code[6:]
 
         def event(typed: str) -> dict:
             return {"resource": "/api/verify/{code}", "path": f"/api/verify/{typed}", "httpMethod": "GET",
@@ -91,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
                       f"p90 {statistics.quantiles(values, n=10)[-1] * 1000:7.2f} ms")
             miss = statistics.median(times["miss"])
             print(f"  ratio hit / miss {statistics.median(times['hit']) / miss:.3f}   "
+                  f"typo / miss {statistics.median(times['typo']) / miss:.3f}   "
                   f"malformed / miss {statistics.median(times['malformed']) / miss:.3f}")
     return 0
 

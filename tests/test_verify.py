@@ -20,11 +20,12 @@ from sending_helpers import FakeClock, Serialized, campaign_id, parsed_messages,
 import app as notis_app
 from chalicelib import aws as aws_clients
 from chalicelib.handlers import handle_send
-from chalicelib.mail.reference import ALPHABET, new_reference
+from chalicelib.mail.reference import ALPHABET, LENGTH, new_reference, parse_reference
 from chalicelib.recipients.pseudonym import recipient_key
 from chalicelib.sending.ledger import Ledger
 from chalicelib.verify import handler as verify_handler
-from chalicelib.verify.codes import CodeBook, CodeTaken
+from chalicelib.verify.answer import EXAMPLE
+from chalicelib.verify.codes import DUMMY_CODE, CodeBook, CodeTaken
 from chalicelib.web import localgateway
 from chalicelib.web.strings import STRINGS
 
@@ -61,6 +62,17 @@ def _codes_by_address() -> dict[str, str]:
     return found
 
 
+def _typo_of(code: str, at: int = 5) -> str:
+    """`code` with the symbol at `at` read as another one (the check symbol catches every such substitution)."""
+    return code[:at] + ALPHABET[(ALPHABET.index(code[at]) + 1) % len(ALPHABET)] + code[at + 1:]
+
+
+def _main_text(body: str) -> str:
+    """The words of <main>, tags dropped and spaces collapsed, as a reader sees them."""
+    main = body[body.index("<main"):body.index("</main>")]
+    return " ".join(re.sub(r"<[^>]+>", " ", main).split())
+
+
 def _get(path: str, headers: dict[str, str] | None = None) -> Any:
     with Client(notis_app.app) as client:
         return client.http.get(path, headers=headers or {})
@@ -81,7 +93,8 @@ def test_a_code_from_a_sent_email_is_genuine_on_the_page_and_the_api_and_nothing
         assert answer["genuine"] is True and answer["code"] == code
         assert answer["incident"] == SLUG and answer["kind"] == "notice"
         assert answer["title"] and re.fullmatch(r"\d{4}-\d{2}-\d{2}", answer["sent_on"])
-        assert set(answer) == {"code", "genuine", "incident", "title", "sent_on", "kind"}
+        assert set(answer) == {"code", "genuine", "incident", "title", "sent_on", "kind", "problem"}
+        assert answer["problem"] is None
         page = _get(f"/verify?code={typed}")
         assert "Ja, vi har skickat ett meddelande med den här koden" in page.body.decode()
         english = _get(f"/verify?code={code}&lang=en")
@@ -93,14 +106,23 @@ def test_a_code_from_a_sent_email_is_genuine_on_the_page_and_the_api_and_nothing
         assert not [s for s in secrets if s.lower() in text.lower()]
 
 
-@pytest.mark.parametrize("typed", ["random", "K7QX-2M9D-PA4", "hello world", "<script>", "0000-OOOO-1111", "x" * 500])
-def test_random_and_malformed_codes_are_not_genuine(aws, typed: str):
+HEADING = {None: "verify_no", "typo": "verify_typo", "wrong_characters": "verify_chars",
+           "wrong_length": "verify_length"}
+
+
+@pytest.mark.parametrize(("typed", "problem"), [
+    ("random", None), ("typo", "typo"), ("K7QX-2M9D-PA4", "wrong_length"), ("hello world", "wrong_characters"),
+    ("<script>", "wrong_characters"), ("0000-OOOO-1111", "wrong_characters"), ("x" * 500, "wrong_length")])
+def test_random_and_malformed_codes_are_not_genuine(aws, typed: str, problem: str | None):
     if typed == "random":
         typed = new_reference()
+    if typed == "typo":
+        typed = _typo_of(new_reference())
     api = json.loads(_get(f"/api/verify/{typed}").body)
     assert api["genuine"] is False and api["incident"] is None and api["sent_on"] is None and api["kind"] is None
+    assert api["problem"] == problem and (api["code"] is None) == (problem is not None)
     body = _get(f"/verify?code={typed}").body.decode()
-    assert "Vi har inte skickat något meddelande med den här koden" in body
+    assert STRINGS["sv"][HEADING[problem]] in body
     assert "<script>" not in body and "polisen.se" in body
 
 
@@ -115,7 +137,7 @@ def test_an_expired_code_is_not_genuine_even_before_dynamodb_deletes_it(aws):
                 now=1_700_000_000, expires_at=4_000_000_000)
     assert json.loads(_get(f"/api/verify/{fresh}").body) == {
         "code": fresh, "genuine": True, "incident": SLUG, "sent_on": "2023-11-14", "kind": "update",
-        "title": notis_app.site.by_slug[SLUG].title.in_lang("sv")}
+        "title": notis_app.site.by_slug[SLUG].title.in_lang("sv"), "problem": None}
 
 
 def test_the_code_record_is_the_agreed_schema_and_expires_with_the_ledger_entry(aws):
@@ -264,9 +286,10 @@ def test_a_code_we_never_sent_asks_the_reader_to_compare_it_before_the_phishing_
     body = _get(f"/verify?code={new_reference()}&lang={lang}").body.decode()
     assert words["verify_no"] in body
     check, advice = body.find(words["verify_no_check"]), body.find(words["verify_no_text"])
-    assert 0 < check < advice < body.find(words["verify_no_click"]), "first the typo, then what to do"
+    assert 0 < check < body.find('name="code"') < advice < body.find(words["verify_no_click"]), (
+        "first compare, then the box to correct it in, then what to do")
     malformed = _get(f"/verify?code=K7QX-2M9D-PA4&lang={lang}").body.decode()
-    assert 0 < malformed.find(words["verify_malformed"]) < malformed.find(words["verify_no_text"])
+    assert 0 < malformed.find(words["verify_length"]) < malformed.find(words["verify_malformed_exact"])
 
 
 def test_the_code_in_an_answer_is_kept_on_one_line(aws):
@@ -385,3 +408,145 @@ def test_a_percent_encoded_code_in_the_api_path_is_decoded_before_it_is_read(aws
                                            book=CodeBook(aws_clients.client("dynamodb"), aws["settings"].table),
                                            floor=0.0, count=lambda missed: None)
         assert json.loads(out["body"])["genuine"] is True, passed
+
+
+def _handle(typed: str, *, book: Any, lang: str = "sv", api: bool = False, counted: list | None = None,
+            slept: list | None = None) -> dict[str, Any]:
+    event = (_event("/api/verify/x", code=typed) if api else _event("/verify", query={"code": typed, "lang": lang}))
+    t = [0.0]
+    return verify_handler.handle_verify(event, site=notis_app.site, book=book, clock=lambda: t[0],
+                                        sleep=(slept if slept is not None else []).append, floor=0.15,
+                                        count=(counted if counted is not None else []).append)
+
+
+@pytest.mark.parametrize("kind", ["typo", "wrong_characters", "wrong_length", "example", "old example", "unknown"])
+@pytest.mark.parametrize("api", [False, True])
+def test_every_kind_of_non_genuine_answer_costs_one_lookup_one_miss_and_the_floor_and_is_not_stored(kind, api):
+    typed = {"typo": _typo_of("K7QX-2M9D-PA4T4"), "wrong_characters": "K7QO-2M9D-PA4T4",
+             "wrong_length": "K7QX-2M9D-PA4T", "example": EXAMPLE.lower(), "old example": "ABCD-2345-EFGH",
+             "unknown": "K7QX-2M9D-PA4T4"}[kind]
+    book, counted, slept = CountingBook(), [], []
+    out = _handle(typed, book=book, api=api, counted=counted, slept=slept)
+    assert out["statusCode"] == 200 and out["headers"]["Cache-Control"] == "no-store"
+    assert book.reads == (["K7QX-2M9D-PA4T4"] if kind == "unknown" else [None])  # None: CodeBook reads DUMMY_CODE
+    assert counted == [True] and slept == [pytest.approx(0.15)]
+
+
+def test_a_non_valid_code_reads_the_dummy_key_in_dynamodb(aws):
+    reads = []
+
+    class Recording:
+        def __init__(self, inner: Any):
+            self.inner = inner
+
+        def get_item(self, **kwargs: Any) -> Any:
+            reads.append(kwargs["Key"]["pk"]["S"])
+            return self.inner.get_item(**kwargs)
+
+    book = CodeBook(Recording(aws_clients.client("dynamodb")), aws["settings"].table)
+    for typed in (_typo_of(new_reference()), EXAMPLE, "K7QO-2M9D-PA4T4", "K7QX"):
+        _handle(typed, book=book)
+    assert reads == [f"code#{DUMMY_CODE}"] * 4
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_a_one_symbol_typo_in_a_genuine_code_says_so_and_keeps_the_code_in_the_box_above_the_advice(aws, lang):
+    words = STRINGS[lang]
+    code = new_reference()
+    CodeBook(aws_clients.client("dynamodb"), aws["settings"].table).record(
+        code, send_id=NOTICE, campaign="c1", key="ab" * 16, now=time.time(), expires_at=4_000_000_000)
+    for typed in (_typo_of(code, 2), code[:10] + code[11] + code[10] + code[12:]):  # misread; two swapped
+        if typed == code:
+            continue
+        body = _get(f"/verify?code={typed.replace('-', '%20')}&lang={lang}").body.decode()
+        assert words["verify_typo"] in body and words["verify_typo_text"] in body
+        assert words["verify_no"] not in body, "a typo is not 'we sent no message with this code'"
+        order = [body.find(words["verify_typo_text"]), body.find('name="code"'), body.find(words["verify_typo_exact"]),
+                 body.find(words["verify_no_click"])]
+        assert 0 < order[0] < order[1] < order[2] < order[3], "verdict, the box to correct it, then what to do"
+        assert f'value="{typed.replace("-", " ")}"' in body, "the typed code stays in the box"
+        assert json.loads(_get(f"/api/verify/{typed}").body)["problem"] == "typo"
+
+
+def test_a_typo_answer_is_the_same_whether_or_not_the_code_it_misses_was_sent(aws):
+    """Nothing about the records leaks into a typo's answer: the neighbour of a real code and of a code nobody
+    holds get the same page and the same JSON."""
+    real, nobody = new_reference(), new_reference()
+    CodeBook(aws_clients.client("dynamodb"), aws["settings"].table).record(
+        real, send_id=NOTICE, campaign="c1", key="ab" * 16, now=time.time(), expires_at=4_000_000_000)
+    pages = [_get(f"/verify?code={_typo_of(c)}").body.decode().replace(_typo_of(c), "CODE") for c in (real, nobody)]
+    assert pages[0] == pages[1]
+    assert json.loads(_get(f"/api/verify/{_typo_of(real)}").body) == json.loads(
+        _get(f"/api/verify/{_typo_of(nobody)}").body)
+
+
+@pytest.mark.parametrize(("typed", "sv", "en"), [
+    ("K7QO-2M9D-PA4T0", ["bokstaven O", "siffran 0"], ["the letter O", "the digit 0"]),
+    ("K7Q1-2M9D-PAIT4", ["siffran 1", "bokstaven I"], ["the digit 1", "the letter I"]),
+    ("K7QX-2M9D-\u0420A4T4", ["kyrilliska", "”\u0420”"], ["Cyrillic", "“\u0420”"]),
+    ("K7QX-2M9D-P\u0391\u00c54T4", ["grekiska", "bokstaven ”\u00c5”"], ["Greek", "the letter “\u00c5”"]),
+    ("K7QX#2M9D", ["tecknet ”#”"], ["the character “#”"]),
+])
+def test_characters_never_in_a_code_are_named_in_plain_words(aws, typed, sv, en):
+    from urllib.parse import quote
+
+    assert parse_reference(typed).outcome == "wrong_characters"
+    for lang, names in (("sv", sv), ("en", en)):
+        text = _main_text(_get(f"/verify?code={quote(typed)}&lang={lang}").body.decode())
+        assert STRINGS[lang]["verify_chars"] in text and all(name in text for name in names), (lang, text)
+        assert not re.search(r"\b(LETTER|CAPITAL|CYRILLIC|GREEK|LATIN)\b", text), "no Unicode names"
+    left_out = any(c in typed for c in "0O1I")
+    assert (STRINGS["sv"]["verify_chars_left_out"] in _get(f"/verify?code={quote(typed)}").body.decode()) == left_out
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_a_code_of_the_wrong_length_says_how_many_were_found_and_how_many_a_code_has(aws, lang):
+    text = _main_text(_get(f"/verify?code=K7QX-2M9D-PA4&lang={lang}").body.decode())
+    assert STRINGS[lang]["verify_length"] in text
+    assert STRINGS[lang]["verify_length_text"].split("{found}")[0] + "11." in text
+    assert f" {LENGTH}, " in text and "4, 4" in text
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+@pytest.mark.parametrize("typed", [EXAMPLE, EXAMPLE.lower().replace("-", " "), "ABCD-2345-EFGH"])
+def test_the_example_code_from_the_page_is_answered_as_the_example_not_as_fraud(aws, lang, typed):
+    words = STRINGS[lang]
+    body = _get(f"/verify?code={typed}&lang={lang}").body.decode()
+    assert words["verify_example"] in body and words["verify_example_text"] in body
+    assert words["verify_no"] not in body and "polisen.se" not in body and words["verify_no_click"] not in body
+    assert json.loads(_get(f"/api/verify/{typed}").body) == {
+        "code": None, "genuine": False, "incident": None, "title": None, "sent_on": None, "kind": None,
+        "problem": "example"}
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_the_example_and_the_hint_have_a_codes_length(lang):
+    body = _get(f"/verify?lang={lang}").body.decode()
+    assert parse_reference(EXAMPLE).valid and EXAMPLE in body
+    hint = re.search(r'<p class="hint" id="code-hint">(.*?)</p>', body).group(1)
+    assert hint.startswith(f"{LENGTH} ")
+    empty = _get(f"/verify?code=&lang={lang}").body.decode()
+    assert f"{LENGTH} " in STRINGS[lang]["verify_empty_text"].format(length=LENGTH, example=EXAMPLE)
+    assert EXAMPLE in empty and "ABCD-2345-EFGH." not in empty
+
+
+def test_the_hint_takes_the_number_of_symbols_from_the_reference_module(monkeypatch):
+    monkeypatch.setattr(verify_handler, "LENGTH", 14)  # as if codes grew: the page follows, nothing hard-coded
+    page = verify_handler.render_page(notis_app.site, "sv", "", typed="", result=None)
+    assert re.search(r'<p class="hint" id="code-hint">14 tecken', page)
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+@pytest.mark.parametrize("kind", ["genuine", "unknown", "typo"])
+def test_yes_and_no_answers_give_the_contact_point_with_a_tel_link_and_opening_hours(aws, lang, kind):
+    code = new_reference()
+    if kind == "genuine":
+        CodeBook(aws_clients.client("dynamodb"), aws["settings"].table).record(
+            code, send_id=NOTICE, campaign="c1", key="ab" * 16, now=time.time(), expires_at=4_000_000_000)
+    typed = _typo_of(code) if kind == "typo" else code
+    body = _get(f"/verify?code={typed}&lang={lang}").body.decode()
+    contact = notis_app.site.by_slug[SLUG].organisation.contact
+    assert f'<a href="tel:{re.sub(r"[^0-9+]", "", contact.phone)}">{contact.phone}</a>' in body
+    assert contact.hours.in_lang(lang) in body and f'href="mailto:{contact.email}"' in body
+    assert STRINGS[lang]["verify_contact_title"].format(name=notis_app.site.by_slug[SLUG].organisation.name) in body
+    assert (STRINGS[lang]["verify_contact_own"] in body) == (kind != "genuine"), "call us, not the message's number"

@@ -3,10 +3,13 @@
 Its own Lambda function (app.py, `@app.lambda_function(name="verify")`), so the page function stays free of
 AWS: this one may read `code#*` items of the table and nothing else (.chalice/resources.json, VerifyRole).
 
-Hit and miss take the same path: a malformed code still costs one GetItem (of a key that cannot exist), every
-answer is rendered through the same template and counted with the same metric call (VerifyMiss 0 or 1), and
-the whole answer is padded to at least `floor` seconds. Nothing here logs, stores or counts the code or the
-address that asked; answers are `no-store`, so no cache keeps them either.
+Hit and miss take the same path: a malformed code (a typo the check symbol caught, a character never in a code,
+the wrong length) and the page's example code still cost one GetItem (of a key that cannot exist), every answer
+is rendered through the same template and counted with the same metric call (VerifyMiss 0 or 1: 1 for every
+answer that is not genuine), and the whole answer is padded to at least `floor` seconds. What is wrong with a
+code is judged from the typed text alone (chalicelib/mail/reference.py, parse_reference), never from records.
+Nothing here logs, stores or counts the code or the address that asked; answers are `no-store`, so no cache
+keeps them either.
 """
 
 from __future__ import annotations
@@ -17,8 +20,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from chalicelib.mail.reference import normalise_reference
-from chalicelib.verify.answer import Answer, answer
+from chalicelib.mail.reference import GROUP_SIZES, LENGTH, Parsed, parse_reference
+from chalicelib.verify.answer import EXAMPLE, Answer, answer, code_to_read
+from chalicelib.verify.page import any_left_out, any_other_alphabet, contact_points, name_characters
 from chalicelib.web.http import PERMISSIONS_POLICY, base_path
 from chalicelib.web.negotiate import choose_language
 from chalicelib.web.strings import STRINGS, format_date
@@ -54,18 +58,19 @@ def handle_verify(
     if not api and (typed is None or not typed.strip()):  # the form; after an empty submit, how to fill it in
         return _response(event, site, 200, render_page(site, lang, base, typed="", result=None,
                                                        empty=typed is not None), lang)
-    code = normalise_reference(str(typed)[:MAX_TYPED])
+    parsed = parse_reference(str(typed)[:MAX_TYPED])
     try:
-        record = book.read(code, now=now())
+        record = book.read(code_to_read(parsed), now=now())
     except Exception as exc:  # DynamoDB throttled or down: say so plainly, never "not from us"
         log.error("code lookup failed", extra={"error": type(exc).__name__})
         return _unavailable(event, site, lang, base, api=api)
-    result = answer(code, record, {i.slug: i.title.in_lang(lang) for i in site.incidents})
+    result = answer(parsed, record, {i.slug: i.title.in_lang(lang) for i in site.incidents})
     (count or count_miss)(not result.genuine)
     if api:
         body, content_type = json.dumps(result.as_json(), ensure_ascii=False), "application/json; charset=utf-8"
     else:
-        body, content_type = render_page(site, lang, base, typed=str(typed)[:MAX_TYPED], result=result), None
+        body = render_page(site, lang, base, typed=str(typed)[:MAX_TYPED], result=result, parsed=parsed)
+        content_type = None
     _pad(started, FLOOR_SECONDS if floor is None else floor, clock, sleep)
     return _response(event, site, 200, body, lang, content_type=content_type, api=api)
 
@@ -101,17 +106,30 @@ def _basics(event: dict[str, Any]) -> tuple[dict[str, str], str, str]:
 
 
 def render_page(site: Any, lang: str, base: str, *, typed: str, result: Answer | None, busy: str = "",
-                empty: bool = False) -> str:
-    """The form, and the answer under it when there is one, in the page's own layout and style."""
+                empty: bool = False, parsed: Parsed | None = None) -> str:
+    """The form, with the answer's verdict above it when there is one, so the code can be corrected at once;
+    then, for a code that is not ours, what to do, and whom to call (the contact point from the content)."""
     from datetime import date
 
     other = "en" if lang == "sv" else "sv"
     contacts = sorted({i.organisation.contact.email for i in site.incidents if i.organisation.contact.email})
     sent_on = format_date(date.fromisoformat(result.sent_on), lang) if result and result.sent_on else ""
+    wrong = parsed.wrong if parsed else ()
     return site.env.get_template("page/verify.html").render(
         lang=lang, other=other, s=STRINGS[lang], base=base, css=site.css, typed=typed, result=result,
         sent_on=sent_on, contacts=contacts, busy=busy, empty=empty, org=_site_name(site),
+        example=EXAMPLE, length=LENGTH, shape=_shape(lang), read=parsed.read if parsed else "",
+        found=parsed.found if parsed else 0, wrong_named=name_characters(wrong, lang) if wrong else "",
+        left_out=any_left_out(wrong), other_alphabet=any_other_alphabet(wrong),
+        reach=contact_points(site.incidents, lang, result.incident if result and result.genuine else None)
+        if result else [],
     )
+
+
+def _shape(lang: str) -> str:
+    """`4, 4 och 5`: the groups of a printed code, from reference.GROUP_SIZES."""
+    sizes = [str(n) for n in GROUP_SIZES]
+    return ", ".join(sizes[:-1]) + STRINGS[lang]["verify_and"] + sizes[-1]
 
 
 def count_miss(missed: bool) -> None:

@@ -62,18 +62,20 @@ STRINGS: dict[str, dict[str, str]] = {
         "verify_title": "Kommer meddelandet från oss?",
         "verify_intro": (
             "Alla e-brev och pappersbrev vi skickar om en personuppgiftsincident har en referenskod, till exempel "
-            "ABCD-2345-EFGH. I e-brevet står den längst ner, i brevet längst ner på varje sida. Skriv in koden "
+            "{example}. I e-brevet står den längst ner, i brevet längst ner på varje sida. Skriv in koden "
             "här så ser du om meddelandet kommer från oss."
         ),
         "verify_empty_title": "Skriv in koden från meddelandet",
         "verify_empty_text": (
-            "Rutan var tom. Koden står längst ner i e-brevet eller på brevet: 12 tecken, till exempel "
-            "ABCD-2345-EFGH."
+            "Rutan var tom. Koden står längst ner i e-brevet eller på brevet: {length} tecken, till exempel "
+            "{example}."
         ),
         "verify_label": "Referenskod",
-        "verify_hint": "13 tecken, bokstäver och siffror. Stora eller små bokstäver och mellanslag spelar ingen roll.",
+        "verify_hint": (
+            "{length} tecken, bokstäver och siffror. Små bokstäver och mellanslag går bra."
+        ),
         "verify_button": "Kontrollera",
-        "verify_answer": "Svar för koden",
+        "verify_answer": "Koden",
         "verify_yes": "Ja, vi har skickat ett meddelande med den här koden",
         "verify_yes_when": "Vi skickade det den {date}.",
         "verify_yes_about": "Det handlade om:",
@@ -86,11 +88,64 @@ STRINGS: dict[str, dict[str, str]] = {
         ),
         "verify_read_more": "Läs om händelsen",
         "verify_no": "Vi har inte skickat något meddelande med den här koden",
-        "verify_malformed": "Det här ser inte ut som en av våra koder. Kontrollera att du har skrivit av den rätt.",
         "verify_no_check": (
-            "Jämför först koden ovan med den i meddelandet, tecken för tecken. Det vanligaste skälet till det här "
-            "svaret är ett skrivfel. Skiljer de sig åt, skriv in koden igen."
+            "Jämför koden ovan med den i meddelandet, tecken för tecken. Skiljer de sig åt, rätta koden i rutan "
+            "och kontrollera igen."
         ),
+        "verify_typo": "Koden stämmer inte riktigt",
+        "verify_typo_text": (
+            "Troligen är ett tecken fel eller så har två bytt plats: kodens sista tecken kontrollerar de andra. "
+            "Jämför med meddelandet, tecken för tecken, och skriv in koden igen."
+        ),
+        "verify_typo_exact": (
+            "Har du skrivit in koden precis som den står i meddelandet och får ändå det här svaret, kommer "
+            "meddelandet inte från oss. Det kan vara ett bedrägeriförsök (nätfiske). Så gör du:"
+        ),
+        "verify_chars": "Koden har tecken som aldrig finns i våra koder",
+        "verify_chars_found": "I det du skrev finns {chars}.",
+        "verify_chars_left_out": (
+            "Våra koder har aldrig 0, O, 1, I, L, U eller V: de är lätta att blanda ihop. Titta noga på koden i "
+            "meddelandet igen."
+        ),
+        "verify_chars_other": (
+            "En kod har bara bokstäverna A–Z och siffrorna 2–9. Skriv in koden igen med vanliga bokstäver och siffror."
+        ),
+        "verify_chars_pasted": (
+            "Har du kopierat koden ur ett e-brev i stället för att skriva den själv, kommer e-brevet inte från oss: "
+            "våra koder har bara vanliga bokstäver."
+        ),
+        "verify_char_0": "siffran 0 (noll)",
+        "verify_char_O": "bokstaven O",
+        "verify_char_1": "siffran 1 (ett)",
+        "verify_char_I": "bokstaven I",
+        "verify_char_L": "bokstaven L",
+        "verify_char_U": "bokstaven U",
+        "verify_char_V": "bokstaven V",
+        "verify_char_latin": "bokstaven {char}",
+        "verify_char_script": "{char}, en bokstav ur ett annat alfabet ({script}) som kan se ut som en vanlig bokstav",
+        "verify_char_other_script": "{char}, en bokstav ur ett annat alfabet",
+        "verify_char_digit": "{char}, en siffra ur ett annat skriftsystem",
+        "verify_char_sign": "tecknet {char}",
+        "verify_char_invisible": "ett tecken som inte syns",
+        "verify_char_more": "{n} tecken till",
+        "verify_and": " och ",
+        "verify_length": "Koden har fel antal tecken",
+        "verify_length_text": (
+            "Räknat i bokstäver och siffror har den {found}. En kod har {length}, i grupper om {shape}, till "
+            "exempel {example}. Kontrollera att du har fått med hela koden och inget annat, och skriv in den igen."
+        ),
+        "verify_malformed_exact": (
+            "Står koden precis så i meddelandet, kommer meddelandet inte från oss. Det kan vara ett "
+            "bedrägeriförsök (nätfiske). Så gör du:"
+        ),
+        "verify_example": "Det här är exempelkoden från den här sidan",
+        "verify_example_text": (
+            "Den står här bara för att visa hur en kod ser ut. Skriv in koden från ditt meddelande i stället: den "
+            "står längst ner i e-brevet och längst ner på varje sida i brevet."
+        ),
+        "verify_advice_title": "Om meddelandet inte kommer från oss",
+        "verify_contact_title": "Frågor? Kontakta {name}",
+        "verify_contact_own": "Ring numret här, inte ett nummer från ett meddelande du är osäker på.",
         "verify_no_text": "Är koden rätt inskriven kan meddelandet vara ett bedrägeriförsök (nätfiske). Så gör du:",
         "verify_no_click": "Klicka inte på länkar och öppna inga bilagor i meddelandet. Svara inte på det.",
         "verify_no_give": (
@@ -168,18 +223,20 @@ STRINGS: dict[str, dict[str, str]] = {
         "verify_title": "Is this message really from us?",
         "verify_intro": (
             "Every e-mail and every paper letter we send about a personal data breach has a reference code, for "
-            "example ABCD-2345-EFGH: at the bottom of the e-mail, and at the foot of each page of the letter. Type "
+            "example {example}: at the bottom of the e-mail, and at the foot of each page of the letter. Type "
             "the code here to see whether the message is from us."
         ),
         "verify_empty_title": "Type the code from the message",
         "verify_empty_text": (
-            "The box was empty. The code is at the bottom of the e-mail or on the letter: 12 characters, for "
-            "example ABCD-2345-EFGH."
+            "The box was empty. The code is at the bottom of the e-mail or on the letter: {length} characters, for "
+            "example {example}."
         ),
         "verify_label": "Reference code",
-        "verify_hint": "13 characters, letters and digits. Capitals, small letters and spaces make no difference.",
+        "verify_hint": (
+            "{length} characters, letters and digits. Small letters and spaces are fine too."
+        ),
         "verify_button": "Check",
-        "verify_answer": "Answer for the code",
+        "verify_answer": "The code",
         "verify_yes": "Yes, we sent a message with this code",
         "verify_yes_when": "We sent it on {date}.",
         "verify_yes_about": "It was about:",
@@ -192,11 +249,64 @@ STRINGS: dict[str, dict[str, str]] = {
         ),
         "verify_read_more": "Read about the incident",
         "verify_no": "We have sent no message with this code",
-        "verify_malformed": "This does not look like one of our codes. Check that you copied it correctly.",
         "verify_no_check": (
-            "First compare the code above with the one in the message, character by character: a typing mistake "
-            "is the most likely reason for this answer. If they differ, type the code again."
+            "Compare the code above with the one in the message, character by character. If they differ, correct "
+            "the code in the box and check again."
         ),
+        "verify_typo": "The code is not quite right",
+        "verify_typo_text": (
+            "Probably one character is wrong or two have swapped places: the last character of a code checks the "
+            "others. Compare with the message, character by character, and type the code again."
+        ),
+        "verify_typo_exact": (
+            "If you typed the code exactly as it is printed in the message and still get this answer, the message "
+            "is not from us. It may be a fraud attempt (phishing). What to do:"
+        ),
+        "verify_chars": "The code has characters that are never in our codes",
+        "verify_chars_found": "What you typed contains {chars}.",
+        "verify_chars_left_out": (
+            "Our codes never have 0, O, 1, I, L, U or V: they are easily mixed up. Look closely at the code in the "
+            "message again."
+        ),
+        "verify_chars_other": (
+            "A code has only the letters A–Z and the digits 2–9. Type the code again with ordinary letters and digits."
+        ),
+        "verify_chars_pasted": (
+            "If you copied the code from an e-mail rather than typing it yourself, the e-mail is not from us: our "
+            "codes have only ordinary letters."
+        ),
+        "verify_char_0": "the digit 0 (zero)",
+        "verify_char_O": "the letter O",
+        "verify_char_1": "the digit 1 (one)",
+        "verify_char_I": "the letter I",
+        "verify_char_L": "the letter L",
+        "verify_char_U": "the letter U",
+        "verify_char_V": "the letter V",
+        "verify_char_latin": "the letter {char}",
+        "verify_char_script": "{char}, a letter from another alphabet ({script}) that can look like an ordinary one",
+        "verify_char_other_script": "{char}, a letter from another alphabet",
+        "verify_char_digit": "{char}, a digit from another writing system",
+        "verify_char_sign": "the character {char}",
+        "verify_char_invisible": "a character that cannot be seen",
+        "verify_char_more": "{n} more",
+        "verify_and": " and ",
+        "verify_length": "The code has the wrong number of characters",
+        "verify_length_text": (
+            "Counting letters and digits, it has {found}. A code has {length}, in groups of {shape}, for example "
+            "{example}. Check that you have all of the code and nothing else, and type it again."
+        ),
+        "verify_malformed_exact": (
+            "If the code is printed exactly like that in the message, the message is not from us. It may be a "
+            "fraud attempt (phishing). What to do:"
+        ),
+        "verify_example": "This is the example code from this page",
+        "verify_example_text": (
+            "It is here only to show what a code looks like. Type the code from your message instead: it is at the "
+            "bottom of the e-mail, and at the foot of each page of the letter."
+        ),
+        "verify_advice_title": "If the message is not from us",
+        "verify_contact_title": "Questions? Contact {name}",
+        "verify_contact_own": "Call the number here, not a number from a message you are unsure of.",
         "verify_no_text": "If you typed it correctly, the message may be a fraud attempt (phishing). What to do:",
         "verify_no_click": "Do not click links or open attachments in the message. Do not reply to it.",
         "verify_no_give": (

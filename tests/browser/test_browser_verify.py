@@ -1,5 +1,7 @@
-"""The public check as a reader meets it: the form, a genuine answer and a "not from us" answer fit 320, 375 and
-1280 px screens and pass axe-core in both languages; the form works with JavaScript off; a 375 px screenshot.
+"""The public check as a reader meets it: the form, a genuine answer, a "not from us" answer, a typo and the
+page's example fit 320, 375 and 1280 px screens and pass axe-core in both languages; after an answer the box to
+correct the code is on the first screen of a phone; the form works with JavaScript off; 375 px screenshots of
+the genuine and the typo answer (`make screenshots` writes them to docs/screenshots).
 
 The app runs under `chalice local` as elsewhere, with its verify routes served by the verify function (the local
 gateway, as API Gateway does in AWS), reading code records from a moto server on a local port.
@@ -17,11 +19,14 @@ from browser_checks import assert_fits, assert_no_serious_violations
 from browser_harness import Server, app_server, free_port, full_page_png, navigate, open_page
 from selenium.webdriver.common.by import By
 
+from chalicelib.verify.answer import EXAMPLE
 from chalicelib.verify.codes import CodeBook
 from chalicelib.web.strings import STRINGS
 
 CODE = "K7QX-2M9D-PA4T4"
 UNKNOWN = "ABCD-EFGH-JKMN6"
+TYPO = "K7QX-2M9D-PA4T5"  # CODE with its last symbol misread: the check symbol tells
+PHONE_SCREEN = 800  # CSS px: a common Android phone's screen is 360 x 800 (an iPhone 12 to 15's, 390 x 844)
 SEND_ID = "korkortsportalen-2024.customers.notice"
 
 
@@ -54,7 +59,9 @@ def verify_server() -> Iterator[Server]:
 
 
 PAGES = {"form": "", "genuine": f"&code={CODE.lower().replace('-', ' ')}", "not-ours": f"&code={UNKNOWN}",
-         "empty": "&code="}
+         "empty": "&code=", "typo": f"&code={TYPO}", "example": f"&code={EXAMPLE}",
+         "wrong-characters": "&code=K7QO-2M9D-PA4T0"}
+SCREENSHOTS = {"genuine": "verify-{lang}-375.png", "typo": "verify-typo-{lang}-375.png"}
 
 
 @pytest.mark.parametrize("lang", ["sv", "en"])
@@ -64,18 +71,33 @@ def test_verify_pages_fit_every_screen_and_pass_axe(browser, verify_server, scre
         open_page(browser, f"{verify_server.origin}/verify?lang={lang}{PAGES[page]}", width)
         assert browser.execute_script("return document.documentElement.lang") == lang
         assert_fits(browser, width, f"/verify {page} ({lang}, {width} px)")
-        if page in ("genuine", "not-ours"):  # the code in the answer is never broken over two lines
+        if page in ("genuine", "not-ours", "typo"):  # the code in the answer is never broken over two lines
             lines = browser.execute_script("return document.querySelector('.answer-code .code').getClientRects()"
                                            ".length")
             assert lines == 1, f"the code wraps at {width} px ({lang})"
         if width == 375:
             assert_no_serious_violations(browser, f"/verify {page} ({lang})")
-            if page == "genuine":
-                (screenshot_dir / f"verify-{lang}-375.png").write_bytes(full_page_png(browser, 375))
+            if page in SCREENSHOTS:
+                (screenshot_dir / SCREENSHOTS[page].format(lang=lang)).write_bytes(full_page_png(browser, 375))
     text = browser.find_element(By.TAG_NAME, "main").text
-    expected = {"form": STRINGS[lang]["verify_intro"], "genuine": STRINGS[lang]["verify_yes"],
-                "not-ours": STRINGS[lang]["verify_no"], "empty": STRINGS[lang]["verify_empty_title"]}[page]
+    expected = {"form": STRINGS[lang]["verify_intro"].format(example=EXAMPLE), "genuine": STRINGS[lang]["verify_yes"],
+                "not-ours": STRINGS[lang]["verify_no"], "empty": STRINGS[lang]["verify_empty_title"],
+                "typo": STRINGS[lang]["verify_typo"], "example": STRINGS[lang]["verify_example"],
+                "wrong-characters": STRINGS[lang]["verify_chars"]}[page]
     assert expected in text
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+@pytest.mark.parametrize("page", ["not-ours", "typo", "example", "wrong-characters"])
+def test_after_an_answer_the_box_to_correct_the_code_is_on_a_phones_first_screen(browser, verify_server, page, lang):
+    for width in (320, 375):
+        open_page(browser, f"{verify_server.origin}/verify?lang={lang}{PAGES[page]}", width)
+        bottom = browser.execute_script("const b = document.getElementById('code').getBoundingClientRect();"
+                                        "return b.bottom + window.scrollY")
+        assert bottom <= PHONE_SCREEN, f"the box ends {bottom:.0f} px down at {width} px ({page}, {lang})"
+        field = browser.find_element(By.ID, "code")
+        assert field.get_attribute("value") == PAGES[page].removeprefix("&code="), "the typed code stays"
+        assert browser.execute_script("return document.activeElement.id") != "code", "no surprise focus jump"
 
 
 @pytest.mark.parametrize("lang", ["sv", "en"])
