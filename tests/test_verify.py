@@ -550,3 +550,13 @@ def test_yes_and_no_answers_give_the_contact_point_with_a_tel_link_and_opening_h
     assert contact.hours.in_lang(lang) in body and f'href="mailto:{contact.email}"' in body
     assert STRINGS[lang]["verify_contact_title"].format(name=notis_app.site.by_slug[SLUG].organisation.name) in body
     assert (STRINGS[lang]["verify_contact_own"] in body) == (kind != "genuine"), "call us, not the message's number"
+
+
+def test_switching_language_on_an_answer_keeps_the_typed_code(aws):
+    """A reader who checks in Swedish and wants it in English must not have to type the code again."""
+    page = _get("/verify?code=k7qx%202m9d%20pa4t5").body.decode()
+    switch = re.search(r'<a href="\?([^"]*)" hreflang="en"', page).group(1)
+    assert switch == "code=k7qx%202m9d%20pa4t5&amp;lang=en"
+    english = _get("/verify?" + switch.replace("&amp;", "&")).body.decode()
+    assert 'value="k7qx 2m9d pa4t5"' in english and 'lang="en"' in english
+    assert re.search(r'<a href="\?lang=sv" hreflang="sv"', _get("/verify?lang=en").body.decode())  # no code: as before
