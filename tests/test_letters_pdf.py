@@ -561,3 +561,38 @@ def test_after_a_bounce_mark_posted_records_only_the_new_letter(aws: dict[str, A
     assert main(["evidence", campaign, "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["notified_by_letter"] == 5 and [b["people"] for b in doc["letter_batches"]] == [4, 1]
+
+
+@pytest.mark.parametrize("option", ["--pdf", "--csv"])
+@pytest.mark.parametrize("slash", ["", "/"])
+def test_a_folder_given_as_the_file_is_one_clear_line_and_records_nothing(
+        aws: dict[str, Any], campaign: str, tmp_path: Path, capsys: Any, option: str, slash: str) -> None:
+    before = _written(aws)
+    folder = tmp_path / "ut"
+    folder.mkdir()
+    capsys.readouterr()
+    assert main(["letters", campaign, option, f"{folder}{slash}", "--mark-posted"]) == 2
+    err = capsys.readouterr().err
+    name = "brev.pdf" if option == "--pdf" else "brev.csv"
+    assert err == f"notis: {folder} is a folder: give a file name, such as {folder / name}; nothing was written " \
+                  "or recorded\n"
+    assert _written(aws) == before and list(folder.iterdir()) == []
+
+
+def test_a_file_that_cannot_be_opened_after_the_checks_is_one_clear_line(
+        aws: dict[str, Any], campaign: str, tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The folder is checked first; should the file still not open (made a folder meanwhile, a full disk), the
+    command says so in one line and records nothing."""
+    from notis_cli.commands import letters
+
+    def refuse(path: Path, *_args: Any, **_text: Any) -> Any:
+        raise IsADirectoryError(21, "Is a directory", str(path))
+
+    monkeypatch.setattr(letters, "open_private", refuse)
+    before = _written(aws)
+    capsys.readouterr()
+    assert main(["letters", campaign, "--pdf", str(tmp_path / "brev.pdf"), "--mark-posted"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.splitlines()[-1] == (
+        f"notis: cannot write {tmp_path / 'brev.pdf'}: Is a directory; nothing was written or recorded")
+    assert _written(aws) == before

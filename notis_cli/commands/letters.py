@@ -18,16 +18,18 @@ The PDF and the CSV are the only staff outputs with personal data: the command s
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 from chalicelib.campaigns.cells import safe_cell
 from notis_cli.commands._sendview import Context
+from notis_cli.private import open_private
 
 HEADER = ["line", "name", "postal_address", "email", "reason"]
 PERSONAL_DATA = ("holds names and postal addresses (personal data): keep it on an encrypted disk, never upload "
@@ -136,7 +138,8 @@ def refused(args: argparse.Namespace, today: date | None = None) -> str | None:
         if not folder.is_dir():
             return f"the folder {folder} does not exist: create it first, or choose another file"
         if path.expanduser().is_dir():
-            return f"{path} is a folder: give a file name, such as {path / 'brev.pdf'}"
+            name = "brev.pdf" if path is args.pdf else "brev.csv"
+            return f"{path} is a folder: give a file name, such as {path / name}"
         if not os.access(folder, os.W_OK):
             return f"you cannot write in the folder {folder}"
     if not (args.pdf or args.output or args.list or args.mark_posted):
@@ -189,15 +192,26 @@ def run(args: argparse.Namespace) -> int:
     rows = list(letter_list(ctx, args.campaign, item, send_id if args.send else None))  # None: as status reads it
     found = households(rows, key_of=_key_of(ctx))
     book = LetterBook(ctx, args.campaign, send_id)
-    rows, found = book.leave_out_posted(rows, found)
-    if args.output:
-        _csv_file(rows, args.output)
-    if args.list:
-        sys.stdout.write("\ufeff")  # Swedish Excel reads å ä ö right only with the BOM, also from `> brev.csv`
-        n = write_csv(rows, sys.stdout)
-        print(f"{n} letter(s) on standard output: names and postal addresses (personal data)", file=sys.stderr)
-    if args.pdf:
-        _pdf(found, incident, spec, args.pdf, on=args.date or date.today(), reference=book.reference(incident))
+    rows, found, earlier = book.leave_out_posted(rows, found)
+    with contextlib.ExitStack() as files:
+        try:  # both files opened before anything is written or recorded: a path that cannot be written loses nothing
+            csv_out = files.enter_context(_opened(args.output, encoding="utf-8-sig", newline="")) \
+                if args.output else None
+            pdf_out = files.enter_context(_opened(args.pdf)) if args.pdf and found.found else None
+        except OSError as exc:
+            print(f"notis: cannot write {exc.filename}: {exc.strerror}; nothing was written or recorded",
+                  file=sys.stderr)
+            return 2
+        book.record_earlier(earlier)
+        if csv_out is not None:
+            _csv_file(rows, csv_out, args.output)
+        if args.list:
+            sys.stdout.write("\ufeff")  # Swedish Excel reads å ä ö right only with the BOM, also from `> brev.csv`
+            n = write_csv(rows, sys.stdout)
+            print(f"{n} letter(s) on standard output: names and postal addresses (personal data)", file=sys.stderr)
+        if args.pdf:
+            _pdf(found, incident, spec, pdf_out, args.pdf, on=args.date or date.today(),
+                 reference=book.reference(incident))
     if args.pdf or args.mark_posted:
         _unusable(found)
     if args.mark_posted:
@@ -224,9 +238,10 @@ class LetterBook:
 
         return household_key(home.address.lines, self.ctx.settings.hmac_key)
 
-    def leave_out_posted(self, rows: list[Any], found: Any) -> tuple[list[Any], Any]:
+    def leave_out_posted(self, rows: list[Any], found: Any) -> tuple[list[Any], Any, list[tuple[str, int, int, str]]]:
         """The rows and households still to be lettered: a household another campaign of this send already
-        posted to (as many people or more) is left out, said on stderr and recorded for status and evidence."""
+        posted to (as many people or more) is left out and said on stderr; with what `record_earlier` records
+        for status and evidence: (other campaign, households, people, latest posting day)."""
         from notis_cli.letters.build import Households
 
         earlier: dict[str, list[Any]] = {}  # earlier campaign -> [(home, its letter)]
@@ -238,21 +253,26 @@ class LetterBook:
             else:
                 keep.append(home)
         if not earlier:
-            return rows, found
-        from chalicelib.campaigns.posted import PostedLetters
-        from notis_cli.commands._common import now_iso
-
-        posted = PostedLetters(self.ctx.ddb, self.ctx.settings.table)
+            return rows, found, []
         left_out: set[int] = set()
+        summary = []
         for other, homes in sorted(earlier.items()):
             people = sum(len(home.lines) for home, _ in homes)
             day = max(letter.posted_on for _, letter in homes)
             left_out |= {line for home, _ in homes for line in home.lines}
             print(f"notis: {len(homes)} household(s) ({people} people) already posted with campaign {other} on "
                   f"{day}: not again", file=sys.stderr)
-            posted.record_earlier(self.campaign, send_id=self.send_id, earlier=other, households=len(homes),
+            summary.append((other, len(homes), people, day))
+        return [r for r in rows if r.line not in left_out], Households(keep, found.unusable), summary
+
+    def record_earlier(self, summary: list[tuple[str, int, int, str]]) -> None:
+        from chalicelib.campaigns.posted import PostedLetters
+        from notis_cli.commands._common import now_iso
+
+        posted = PostedLetters(self.ctx.ddb, self.ctx.settings.table)
+        for other, households, people, day in summary:
+            posted.record_earlier(self.campaign, send_id=self.send_id, earlier=other, households=households,
                                   people=people, posted_on=day, at=now_iso())
-        return [r for r in rows if r.line not in left_out], Households(keep, found.unusable)
 
     def reference(self, incident: Any) -> Any:
         """Each letter's reference code, recorded as the e-mail's are (`code#<CODE>`, chalicelib/verify/codes.py)
@@ -342,16 +362,22 @@ class LetterBook:
         return sum(book.mark_posted(code, on=on.isoformat()) for code in codes if code)
 
 
-def _private(path: Path, **text: str) -> Any:
-    """Open `path` for writing, readable only by the staff member (0600), replacing what was there."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    return os.fdopen(fd, "w", **text) if text else os.fdopen(fd, "wb")
+@contextlib.contextmanager
+def _opened(path: Path, **text: Any) -> Iterator[Any]:
+    """`path` open for writing, readable only by the staff member (0600), replacing what was there; removed
+    again if the command fails before it is complete, so no half-written list is left behind as the list."""
+    out = open_private(path.expanduser(), "w" if text else "wb", **text)
+    try:
+        with out:
+            yield out
+    except BaseException:
+        path.expanduser().unlink(missing_ok=True)
+        raise
 
 
-def _csv_file(rows: Iterable[Any], path: Path) -> None:
-    with _private(path, encoding="utf-8-sig", newline="") as out:
-        n = write_csv(rows, out)
-    print(f"{n} letter(s) written to {path.resolve()}: the file {PERSONAL_DATA}", file=sys.stderr)
+def _csv_file(rows: Iterable[Any], out: TextIO, path: Path) -> None:
+    n = write_csv(rows, out)
+    print(f"{n} letter(s) written to {path.expanduser().resolve()}: the file {PERSONAL_DATA}", file=sys.stderr)
 
 
 def _key_of(ctx: Context) -> Any:
@@ -367,7 +393,7 @@ def _key_of(ctx: Context) -> Any:
     return key_of
 
 
-def _pdf(found: Any, incident: Any, spec: Any, path: Path, *, on: date, reference: Any) -> None:
+def _pdf(found: Any, incident: Any, spec: Any, out: Any, path: Path, *, on: date, reference: Any) -> None:
     from notis_cli.letters.build import letters_for
     from notis_cli.letters.pdf import write_letters
 
@@ -375,10 +401,9 @@ def _pdf(found: Any, incident: Any, spec: Any, path: Path, *, on: date, referenc
         print("notis: no letter left to print (nobody still on the letter list has a usable postal address): no PDF "
               "was written", file=sys.stderr)
         return
-    with _private(path) as out:
-        written = write_letters(letters_for(incident, spec, found.found, on=on, reference=reference), out)
-    print(f"{written} letter(s) to {found.people} people written to {path.resolve()} (A4, for C5/C65 window "
-          f"envelopes): the PDF {PERSONAL_DATA}", file=sys.stderr)
+    written = write_letters(letters_for(incident, spec, found.found, on=on, reference=reference), out)
+    print(f"{written} letter(s) to {found.people} people written to {path.expanduser().resolve()} (A4, for C5/C65 "
+          f"window envelopes): the PDF {PERSONAL_DATA}", file=sys.stderr)
 
 
 def _unusable(found: Any) -> None:
