@@ -17,7 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
              "and update notice with its counts and message-id log, letters, retention, the audit trail "
              "(no personal data)",
     )
-    p.add_argument("campaign", help="campaign id")
+    p.add_argument("campaign", help="campaign id (or its first 5 or more characters)")
     p.add_argument("--json", action="store_true", help="machine-readable JSON instead of text")
     p.set_defaults(run=run)
 

@@ -42,7 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Letters for everyone e-mail cannot reach. Say what you want: --pdf FILE, --csv "
                                    "FILE, --list or --mark-posted; the command prints no names or addresses "
                                    "unless asked to with --list (notis status CAMPAIGN counts them).")
-    p.add_argument("campaign", help="campaign id")
+    p.add_argument("campaign", help="campaign id (or its first 5 or more characters)")
     p.add_argument("--pdf", type=Path, metavar="FILE", help="write the letters as one PDF here (A4, window envelope)")
     p.add_argument("--csv", "-o", "--output", dest="output", type=Path, metavar="FILE",
                    help="write the print-house CSV here")

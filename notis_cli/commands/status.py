@@ -16,7 +16,8 @@ from notis_cli.commands._sendview import Context
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("status", help="list campaigns, or show one campaign's sending progress")
-    p.add_argument("campaign", nargs="?", help="campaign id (c + 20 hex digits); omit to list campaigns")
+    p.add_argument("campaign", nargs="?",
+                   help="campaign id (c + 20 hex digits, or its first 5 or more); omit to list campaigns")
     p.add_argument("--watch", action="store_true",
                    help="keep a live progress bar until done (Ctrl-C stops); without CAMPAIGN, the newest one")
     p.add_argument("--interval", type=float, default=2.0, help=argparse.SUPPRESS)
