@@ -480,8 +480,11 @@ def test_a_corrected_file_does_not_letter_a_household_already_posted(
     assert main(["letters", campaign, "--pdf", str(tmp_path / "first.pdf")]) == 0
     assert main(["letters", campaign, "--mark-posted", "--date", "2024-05-03"]) == 0
     second = _corrected(aws, tmp_path, campaign)
-    before = _written(aws)
     capsys.readouterr()
+    assert main(["status", second]) == 0  # before notis letters has compared the lists: what it will do
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("by letter"))
+    assert f"it leaves out households already posted with campaign {campaign}" in line
+    before = _written(aws)
 
     path = tmp_path / "second.csv"
     assert main(["letters", second, "--csv", str(path)]) == 0
