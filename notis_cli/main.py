@@ -37,6 +37,10 @@ def main(argv: list[str] | None = None) -> int:
 
     use_local_stack_if_running(profile=args.profile)  # the local stack while it runs, unless told otherwise
     try:
+        from notis_cli.commands._common import campaign_argument
+
+        if code := campaign_argument(args):  # CAMPAIGN may be a unique prefix of the id
+            return code
         code = int(args.run(args) or 0)
         sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's own flush at exit
         return code

@@ -109,7 +109,13 @@ def test_a_lookup_by_address_finds_every_notice_to_that_person_and_nothing_of_ot
     assert len(bo["notices"]) == 3 and not any(".schools." in n["send_id"] for n in bo["notices"])
 
     assert main(["lookup", "nobody@example.se"]) == 0
-    assert "nobody@example.se: no e-mail from us found." in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "nobody@example.se: no e-mail from us found." in out
+    # someone whose address in the file was missing or not valid got a letter: its code finds it
+    assert "missing or not valid" in out and "got a letter instead" in out and "notis lookup CODE" in out
+    nobody = _lookup_json(capsys, "nobody@example.se")
+    assert nobody["found"] == 0 and "notis lookup CODE" in nobody["hint"]
+    assert "hint" not in bo, "only when nothing was found"
 
 
 def test_the_text_fits_a_phone_call_and_names_the_address_only_because_it_was_typed(aws, sent, capsys):
@@ -183,7 +189,8 @@ def test_no_e_mail_for_an_address_and_an_unknown_code_exit_alike_and_help_says_h
     assert main(["lookup", "nobody@example.se"]) == 0
     assert main(["lookup", "K7QX-2M9D-PA4T4"]) == 0
     assert main(["lookup", "K7QX-2M9D-PA4T4", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out.split("\n", 2)[-1])["known_code"] is False
+    out = capsys.readouterr().out
+    assert json.loads(out[out.index("{\n"):])["known_code"] is False
     assert main(["lookup", "K7QX-2M9D"]) == 2
     assert main(["lookup", "anna@"]) == 2
     lookup_parser = build_parser()._subparsers._group_actions[0].choices["lookup"]
@@ -203,7 +210,8 @@ def test_a_bounce_says_a_letter_is_needed(aws, sent, capsys):
     assert main(["lookup", "cecilia@example.se"]) == 0
     out = capsys.readouterr().out
     assert "bounced: the mail server refused it (Permanent)" in out
-    assert f"Letter needed: yes, e-mail bounced (Permanent) (notis letters {sent['customers']})." in out
+    assert (f"Letter needed: yes, e-mail bounced (Permanent) (notis letters {sent['customers']} --pdf FILE, then "
+            "--mark-posted).") in out
     assert "No more e-mail goes to this person: a bounce was recorded." in out
 
 

@@ -630,11 +630,13 @@ def test_staff_policy_is_an_output_and_grants_only_the_staff_tasks(template, res
                    "dynamodb:DescribeTable"}
     writes = [s for s in statements if any(a.startswith("dynamodb:") and a not in table_reads
                                            for a in _listify(s["Action"]))]
-    # the table writes are limited to campaign records (approve, letters posted) and code records (letters):
-    # never the ledger or suppressions
+    # the table writes are limited to campaign records (approve, letters posted), code records (letters) and the
+    # letters' household index: never the ledger or suppressions
     assert [(s["Action"], s["Condition"]) for s in writes] == [
         # notis letters --pdf records each letter's reference code for the /verify page, and nothing else
         (["dynamodb:PutItem"], {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["code#*"]}}),
+        # each household's letter code and posting day per send (chalicelib/campaigns/lettercodes.py)
+        (["dynamodb:UpdateItem"], {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["letters#*"]}}),
         (["dynamodb:UpdateItem"], {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["campaign#*"]}})
     ]
     assert not {"s3:DeleteObject", "s3:DeleteObjectVersion", "dynamodb:DeleteItem"} & actions

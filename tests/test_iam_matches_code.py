@@ -144,6 +144,7 @@ class Recorder:
         self.calls: dict[str, set[str]] = defaultdict(set)
         self.hooked: set[int] = set()
         self.audit_writes: list[tuple[str, str, str]] = []  # (actor, operation, condition) on audit#* keys
+        self.item_writes: set[tuple[str, str, str]] = set()  # (actor, operation, partition key's kind)
 
     def hook(self, client) -> None:
         if id(client) not in self.hooked:
@@ -158,8 +159,11 @@ class Recorder:
     def record_item(self, params, model, **_) -> None:
         """The API parameters of a DynamoDB call (before-call sees the serialised request instead)."""
         key = params.get("Item") or params.get("Key") or {}
-        if str(key.get("pk", {}).get("S", "")).startswith("audit#"):
+        pk = str(key.get("pk", {}).get("S", ""))
+        if pk.startswith("audit#"):
             self.audit_writes.append((self.actor, model.name, str(params.get("ConditionExpression", ""))))
+        if model.name in ("PutItem", "UpdateItem", "DeleteItem") and pk:
+            self.item_writes.add((self.actor, model.name, pk))
 
     @contextlib.contextmanager
     def acting_as(self, actor: str):
@@ -309,6 +313,13 @@ def test_each_role_allows_every_call_its_code_makes(aws, recorder, tmp_path: Pat
                audit.records(client("dynamodb"), settings.table, str(c["campaign"]))}
     assert {"upload", "approve", "redrive", "resume", "followup-start", "redriven", "purge",
             "letters-posted"} <= actions
+    # each single-item write is allowed on its own partition key (the roles' dynamodb:LeadingKeys conditions)
+    refused = sorted((actor, op, pk) for actor, op, pk in recorder.item_writes
+                     if actor in ROLE_OF and not allowed(ROLE_OF[actor], f"dynamodb:{op}", pk))
+    assert refused == [], refused
+    staff_writes = {(op, pk.split("#", 1)[0]) for actor, op, pk in recorder.item_writes if actor == "staff"}
+    assert staff_writes == {("PutItem", "code"), ("UpdateItem", "campaign"), ("UpdateItem", "letters")}, (
+        "every key pattern the staff role may write is written")
     uses = {actor: implied(actor, calls - FREE) for actor, calls in recorder.calls.items() if actor in ROLE_OF}
     uses.setdefault("ses-events", implied("ses-events", set()))
     missing = {actor: sorted(actions - granted(ROLE_OF[actor])) for actor, actions in uses.items()}
@@ -394,8 +405,10 @@ def test_an_audit_record_cannot_be_overwritten_or_deleted_with_the_staff_policy(
         assert not allowed("StaffPolicy", f"dynamodb:{action}", "audit#c0123456789abcdef0123"), action
     # the evaluator is not vacuous: what staff may do, it allows
     assert allowed("StaffPolicy", "dynamodb:UpdateItem", "campaign#c0123456789abcdef0123")
+    assert allowed("StaffPolicy", "dynamodb:UpdateItem", "letters#x.y.notice")
     assert allowed("StaffPolicy", "dynamodb:GetItem", "audit#c0123456789abcdef0123")
     assert not allowed("StaffPolicy", "dynamodb:UpdateItem", "send#x.y.notice")
+    assert not allowed("StaffPolicy", "dynamodb:PutItem", "letters#x.y.notice")
 
 
 @pytest.mark.parametrize("role", ["ImportRecipientsRole", "SendNotificationsRole", "SesEventsRole", "TickRole"])

@@ -399,23 +399,37 @@ def test_printing_the_letters_again_reuses_each_households_code(aws: dict[str, A
     assert _codes_in(tmp_path / "again.pdf") == first, "the letter printed before and the new one verify alike"
     assert [i for i in _written(aws) if i["pk"]["S"].startswith("code#")] == records, "no new code recorded"
     items = aws_clients.client("dynamodb").scan(TableName=aws["settings"].table)["Items"]
-    index = [i for i in items if i["sk"]["S"].startswith("lettercode#")]
+    index = [i for i in items if i["pk"]["S"] == f"letters#{INCIDENT}.customers.notice"]
     assert len(index) == 3 and "Ågatan" not in json.dumps(index, ensure_ascii=False), "pseudonyms, no address"
+    assert all(i["sk"]["S"].startswith("h#") and i["campaign"]["S"] == campaign for i in index)
 
 
-def test_two_runs_at_once_end_with_one_code_per_household(aws: dict[str, Any]) -> None:
+def test_two_runs_at_once_end_with_one_code_and_one_posting_per_household(aws: dict[str, Any]) -> None:
     from chalicelib.campaigns.lettercodes import LetterCodes, household_key
 
     index = LetterCodes(aws_clients.client("dynamodb"), aws["settings"].table)
     home = household_key(["Åsa Öberg", "Ågatan 3", "972 31  Luleå"], aws["settings"].hmac_key)
     assert home == household_key(["åsa öberg", "Ågatan 3", "972 31 LULEÅ"], aws["settings"].hmac_key)
     send = f"{INCIDENT}.customers.notice"
-    assert index.claim("c1", send, home, "AAAA-BBBB-CCCC", expires_at=2_000, now=1_000) == "AAAA-BBBB-CCCC"
-    assert index.claim("c1", send, home, "DDDD-EEEE-FFFF", expires_at=2_000, now=1_000) == "AAAA-BBBB-CCCC"
-    assert index.of_send("c1", send, now=1_500) == {home: "AAAA-BBBB-CCCC"}
-    assert index.of_send("c1", f"{INCIDENT}.customers.f-x", now=1_500) == {}, "another send, its own codes"
-    assert index.of_send("c1", send, now=2_500) == {}, "expired with its code record"
-    assert index.claim("c1", send, home, "DDDD-EEEE-FFFF", expires_at=4_000, now=2_500) == "DDDD-EEEE-FFFF"
+    claim = {"campaign": "c1", "expires_at": 2_000, "now": 1_000}
+    assert index.claim(send, home, "AAAA-BBBB-CCCC", **claim) == "AAAA-BBBB-CCCC"
+    assert index.claim(send, home, "DDDD-EEEE-FFFF", **claim | {"campaign": "c2"}) == "AAAA-BBBB-CCCC", (
+        "another campaign of the same send: the same code")
+    assert index.of_send(send, now=1_500)[home].code == "AAAA-BBBB-CCCC"
+    assert index.of_send(f"{INCIDENT}.customers.f-x", now=1_500) == {}, "another send, its own codes"
+    assert index.of_send(send, now=2_500) == {}, "expired with its code record"
+
+    posting = {"people": 2, "on": "2024-05-03", "at": "t", "expires_at": 2_000}
+    assert index.mark_posted(send, home, campaign="c1", **posting)
+    assert not index.mark_posted(send, home, campaign="c1", **posting), "once"
+    assert not index.mark_posted(send, home, campaign="c2", **posting | {"on": "2024-05-04"}), "once per send"
+    letter = index.of_send(send, now=1_500)[home]
+    assert (letter.posted_on, letter.posted_with, letter.code) == ("2024-05-03", "c1", "AAAA-BBBB-CCCC")
+    assert letter.posted_elsewhere("c2", 2) and not letter.posted_elsewhere("c1", 2)
+    assert not letter.posted_elsewhere("c2", 3), "someone there the posted letter did not name: lettered again"
+    assert index.mark_posted(send, home, campaign="c2", **posting | {"people": 3})
+    assert index.claim(send, home, "DDDD-EEEE-FFFF", **claim | {"expires_at": 4_000, "now": 2_500}) == (
+        "DDDD-EEEE-FFFF")
 
 
 def test_once_posted_the_public_check_names_the_posting_day(aws: dict[str, Any], campaign: str, tmp_path: Path,
@@ -446,3 +460,142 @@ def test_once_posted_the_public_check_names_the_posting_day(aws: dict[str, Any],
     assert record.posted and record.channel == "letter" and record.campaign == campaign
     assert not book.mark_posted(codes["Emma"], on="2024-05-09"), "the first posting day stands"
     assert book.read(codes["Emma"], now=time.time()).sent_on == "2024-05-03"
+
+
+def _corrected(aws: dict[str, Any], tmp_path: Path, first: str) -> str:
+    """A corrected copy of the list uploaded and imported (Bo Box's e-mail fixed): the new campaign's id."""
+    path = tmp_path / "kunder-rattad.csv"
+    rows = [r.replace("inte-en-adress", "bo@example.se") for r in ROWS]
+    path.write_bytes(("\r\n".join(rows) + "\r\n").encode("cp1252"))
+    assert main(["upload", str(path), "--incident", INCIDENT, "--audience", "customers"]) == 0
+    settings = aws["settings"]
+    deliver(aws["queues"][settings.import_queue], lambda event: handle_import(event, settings))
+    [second] = [c["campaign"] for c in CampaignStore(aws_clients.client("dynamodb"), settings.table).list()
+                if c["campaign"] != first]
+    return str(second)
+
+
+def test_a_corrected_file_does_not_letter_a_household_already_posted(
+        aws: dict[str, Any], campaign: str, tmp_path: Path, capsys: Any) -> None:
+    assert main(["letters", campaign, "--pdf", str(tmp_path / "first.pdf")]) == 0
+    assert main(["letters", campaign, "--mark-posted", "--date", "2024-05-03"]) == 0
+    second = _corrected(aws, tmp_path, campaign)
+    capsys.readouterr()
+    assert main(["status", second]) == 0  # before notis letters has compared the lists: what it will do
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("by letter"))
+    assert f"it leaves out households already posted with campaign {campaign}" in line
+    before = _written(aws)
+
+    path = tmp_path / "second.csv"
+    assert main(["letters", second, "--csv", str(path)]) == 0
+    err = capsys.readouterr().err
+    assert f"2 household(s) (3 people) already posted with campaign {campaign} on 2024-05-03: not again" in err
+    body = path.read_text(encoding="utf-8-sig")
+    assert "Öberg" not in body and "Emma" not in body and "Cia Utan" in body, "only who was never lettered"
+    assert main(["letters", second, "--list"]) == 0
+    assert "Öberg" not in capsys.readouterr().out
+    assert main(["letters", second, "--pdf", str(tmp_path / "second.pdf")]) == 0
+    assert "already posted with campaign" in capsys.readouterr().err
+    assert not (tmp_path / "second.pdf").exists(), "no letter to print"
+    assert main(["letters", second, "--mark-posted"]) == 0
+    assert "recorded:" not in capsys.readouterr().out
+    assert [i for i in _written(aws) if i["pk"]["S"].startswith("code#") or campaign not in i["pk"]["S"]] == [
+        i for i in before if i["pk"]["S"].startswith("code#") or campaign not in i["pk"]["S"]], (
+        "no new code, no posted batch for the second campaign")
+
+    assert main(["status", second]) == 0
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines() if x.startswith("by letter"))
+    assert f"3 already notified by letter with campaign {campaign} (posted 2024-05-03)" in line
+    assert "--mark-posted" not in line, "nobody is left to post to"
+    assert main(["evidence", second, "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["notified_by_letter"] == 0 and doc["notified_by_letter_earlier"] == 3
+    assert doc["letters_earlier_by_campaign"] == {campaign: {"households": 2, "people": 3,
+                                                             "posted_on": "2024-05-03"}}
+    assert main(["evidence", second]) == 0
+    text = capsys.readouterr().out
+    assert f"Notified by letter with an earlier campaign, not posted again: 3\n  by {campaign}: 3" in text
+
+
+def test_a_household_printed_but_not_posted_by_an_earlier_campaign_gets_the_same_code(
+        aws: dict[str, Any], campaign: str, tmp_path: Path, capsys: Any) -> None:
+    assert main(["letters", campaign, "--pdf", str(tmp_path / "first.pdf")]) == 0
+    first = _codes_in(tmp_path / "first.pdf")
+    second = _corrected(aws, tmp_path, campaign)
+    assert main(["letters", second, "--pdf", str(tmp_path / "second.pdf")]) == 0
+    again = _codes_in(tmp_path / "second.pdf")
+    assert set(again) == {"Åsa", "Emma"} and again == {k: first[k] for k in again}, "letters verify alike"
+    assert main(["letters", second, "--mark-posted", "--date", "2024-05-04"]) == 0
+    assert "recorded: 2 letter(s) to 3 people posted on 2024-05-04" in capsys.readouterr().out
+    capsys.readouterr()
+    assert main(["letters", campaign, "--csv", str(tmp_path / "first-again.csv")]) == 0
+    err = capsys.readouterr().err
+    assert f"2 household(s) (3 people) already posted with campaign {second} on 2024-05-04: not again" in err
+    body = (tmp_path / "first-again.csv").read_text(encoding="utf-8-sig")
+    assert "Bo Box" in body and "Öberg" not in body, "Bo's letter (invalid e-mail in the first file) is still due"
+
+
+def test_mark_posted_again_records_nothing(aws: dict[str, Any], campaign: str, capsys: Any) -> None:
+    settings = aws["settings"]
+    assert main(["letters", campaign, "--mark-posted", "--date", "2024-05-03"]) == 0
+    before, capsys_out = _written(aws), capsys.readouterr()
+    assert "recorded: 3 letter(s) to 4 people" in capsys_out.out
+    assert main(["letters", campaign, "--mark-posted", "--date", "2024-05-06"]) == 0
+    out, err = capsys.readouterr()
+    assert "recorded:" not in out
+    assert "already recorded as posted on 2024-05-03; nothing recorded" in err
+    assert _written(aws) == before, "no second batch"
+    deliver(aws["queues"][settings.import_queue], lambda event: handle_import(event, settings))
+    assert main(["audit", campaign, "--json"]) == 0
+    assert [r["action"] for r in json.loads(capsys.readouterr().out)].count("letters-posted") == 1
+    assert main(["evidence", campaign, "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["notified_by_letter"] == 4 and len(doc["letter_batches"]) == 1
+
+
+def test_after_a_bounce_mark_posted_records_only_the_new_letter(aws: dict[str, Any], campaign: str,
+                                                                 capsys: Any) -> None:
+    assert main(["letters", campaign, "--mark-posted", "--date", "2024-05-03"]) == 0
+    _approve_and_bounce(aws, campaign, "dan@example.se")
+    capsys.readouterr()
+    assert main(["letters", campaign, "--mark-posted", "--date", "2024-05-06"]) == 0
+    assert "recorded: 1 letter(s) to 1 people posted on 2024-05-06" in capsys.readouterr().out
+    assert main(["evidence", campaign, "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["notified_by_letter"] == 5 and [b["people"] for b in doc["letter_batches"]] == [4, 1]
+
+
+@pytest.mark.parametrize("option", ["--pdf", "--csv"])
+@pytest.mark.parametrize("slash", ["", "/"])
+def test_a_folder_given_as_the_file_is_one_clear_line_and_records_nothing(
+        aws: dict[str, Any], campaign: str, tmp_path: Path, capsys: Any, option: str, slash: str) -> None:
+    before = _written(aws)
+    folder = tmp_path / "ut"
+    folder.mkdir()
+    capsys.readouterr()
+    assert main(["letters", campaign, option, f"{folder}{slash}", "--mark-posted"]) == 2
+    err = capsys.readouterr().err
+    name = "brev.pdf" if option == "--pdf" else "brev.csv"
+    assert err == f"notis: {folder} is a folder: give a file name, such as {folder / name}; nothing was written " \
+                  "or recorded\n"
+    assert _written(aws) == before and list(folder.iterdir()) == []
+
+
+def test_a_file_that_cannot_be_opened_after_the_checks_is_one_clear_line(
+        aws: dict[str, Any], campaign: str, tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The folder is checked first; should the file still not open (made a folder meanwhile, a full disk), the
+    command says so in one line and records nothing."""
+    from notis_cli.commands import letters
+
+    def refuse(path: Path, *_args: Any, **_text: Any) -> Any:
+        raise IsADirectoryError(21, "Is a directory", str(path))
+
+    monkeypatch.setattr(letters, "open_private", refuse)
+    before = _written(aws)
+    capsys.readouterr()
+    assert main(["letters", campaign, "--pdf", str(tmp_path / "brev.pdf"), "--mark-posted"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.splitlines()[-1] == (
+        f"notis: cannot write {tmp_path / 'brev.pdf'}: Is a directory; nothing was written or recorded")
+    assert _written(aws) == before

@@ -137,11 +137,19 @@ def _when(value: Any) -> str | None:
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC).isoformat(timespec="seconds")
 
 
-def lookup_text(who: str, notices: list[Notice], *, suppressed: str | None = None) -> str:
-    """One screen in plain words: `who` is what staff typed (an address or a code), never anything stored."""
+# Said when an address finds nothing: the list may have held it missing or mistyped (`name(at)example.se`),
+# which nobody can e-mail; that person was sent a letter, and the letter's code finds it.
+NOT_FOUND_HINT = ("Someone whose address in the uploaded list was missing or not valid was not e-mailed and got a "
+                  "letter instead: ask for the reference code printed on the letter and look it up with notis "
+                  "lookup CODE.")
+
+
+def lookup_text(who: str, notices: list[Notice], *, suppressed: str | None = None, hint: bool = False) -> str:
+    """One screen in plain words: `who` is what staff typed (an address or a code), never anything stored;
+    `hint`: an address was typed, so an empty answer says where else the person may be."""
     campaigns = len({n.campaign for n in notices})
     if not notices:
-        lines = [f"{who}: no e-mail from us found."]
+        lines = [f"{who}: no e-mail from us found."] + ([NOT_FOUND_HINT] if hint else [])
     else:
         lines = [f"{who}: {len(notices)} e-mail(s) from us" + (f", in {campaigns} campaigns" if campaigns > 1 else "")
                  + "."]
@@ -154,7 +162,8 @@ def lookup_text(who: str, notices: list[Notice], *, suppressed: str | None = Non
             f"   Sent {_short(n.sent_at) or 'not sent'}: {n.outcome}"
             + (f" ({_short(n.settled_at)})" if n.settled_at else "") + ".",
             f"   Reference code {n.reference or '-'}. Letter needed: "
-            + (f"yes, {n.letter_reason} (notis letters {n.campaign})." if n.letter_needed else "no."),
+            + (f"yes, {n.letter_reason} (notis letters {n.campaign} --pdf FILE, then --mark-posted)."
+               if n.letter_needed else "no."),
             f"   SES message id {n.message_id or '-'} (claimed {_short(n.claimed_at) or '-'})",
         ]
     if suppressed:

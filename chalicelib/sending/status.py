@@ -399,6 +399,7 @@ def evidence(
     local: bool = False,
     audit_trail: Iterable[dict[str, Any]] = (),
     posted: Iterable[dict[str, Any]] = (),
+    letters_seen: Iterable[dict[str, Any]] = (),
 ) -> dict[str, Any]:
     """What the supervisory authority asks for, without personal data: the file's counts, what happened when
     and by whom, and for the first notice and each follow-up or update notice (`sends`: marker, its ledger
@@ -408,8 +409,12 @@ def evidence(
     followups = [_send_doc(marker, list(e), list(s), now=now) for marker, e, s in sends]
     batches = [_batch(b) for b in posted]  # `notis letters --mark-posted`: counts only
     by_letter = notified_by_letter(batches)
+    earlier_letters = letters_earlier(letters_seen)  # posted with another campaign of the same send
     for f in followups:
         f["notified_by_letter"] = by_letter.get(f["send_id"], 0)
+        f["notified_by_letter_earlier"] = sum(e["people"] for e in earlier_letters.get(f["send_id"], {}).values())
+    first_send = str(campaign_item.get("send_id") or f"{status.incident}.{status.audience}.notice")
+    first_earlier = earlier_letters.get(first_send, {})
     doc = {
         "campaign": status.campaign,
         "incident": status.incident,
@@ -437,8 +442,9 @@ def evidence(
         "letters": status.letters,
         "letters_needed": status.letters + sum(f["letters"] for f in followups),
         "letters_posted": sum(by_letter.values()) if batches else None,
-        "notified_by_letter": by_letter.get(
-            str(campaign_item.get("send_id") or f"{status.incident}.{status.audience}.notice"), 0),
+        "notified_by_letter": by_letter.get(first_send, 0),
+        "notified_by_letter_earlier": sum(e["people"] for e in first_earlier.values()),
+        "letters_earlier_by_campaign": dict(sorted(first_earlier.items())),
         "letter_batches": batches,
         "sent_more_than_once_possible": sum(1 for e in entries if _num(e, "attempts") > 1),
         "message_log": _message_log(entries),
@@ -462,14 +468,22 @@ def _batch(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def notified_by_letter(batches: Iterable[dict[str, Any]]) -> dict[str, int]:
-    """People reached by letter per send id: the newest posted batch of each send (`notis letters
-    --mark-posted` counts the send's whole letter list, which only grows as more e-mail bounces)."""
-    newest: dict[str, dict[str, Any]] = {}
+    """People reached by letter per send id: the posted batches of each send added up (`notis letters
+    --mark-posted` records only the households it posts for the first time)."""
+    found: Counter[str] = Counter()
     for batch in batches:
-        send = str(batch.get("send_id", ""))
-        if send not in newest or str(batch.get("at", "")) >= str(newest[send].get("at", "")):
-            newest[send] = batch
-    return {send: _num(b, "people") for send, b in newest.items()}
+        found[str(batch.get("send_id", ""))] += _num(batch, "people")
+    return dict(found)
+
+
+def letters_earlier(records: Iterable[dict[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]:
+    """send id -> earlier campaign -> {households, people, posted_on}: this campaign's letter list that another
+    campaign of the same send had already posted to (the `letterseen#` records, chalicelib/campaigns/posted.py)."""
+    found: dict[str, dict[str, dict[str, Any]]] = {}
+    for r in records:
+        found.setdefault(str(r.get("send_id", "")), {})[str(r.get("earlier", ""))] = {
+            "households": _num(r, "households"), "people": _num(r, "people"), "posted_on": str(r.get("posted_on", ""))}
+    return found
 
 
 def _log_lines(rows: list[dict[str, Any]]) -> list[str]:
@@ -519,6 +533,9 @@ def evidence_text(doc: dict[str, Any]) -> str:
         f"Not settled yet:       {doc['not_yet_settled']}",
         f"Letters needed:        {doc['letters']}",
         f"Notified by letter:    {doc.get('notified_by_letter', 0)}",
+        f"Notified by letter with an earlier campaign, not posted again: {doc.get('notified_by_letter_earlier', 0)}"
+        + "".join(f"\n  by {c}: {e['people']} ({e['households']} household(s), posted {e['posted_on']})"
+                  for c, e in doc.get("letters_earlier_by_campaign", {}).items()),
         f"Pseudonym:             {doc['pseudonym']}",
         "",
         *_log_lines(doc["message_log"]),
@@ -534,7 +551,9 @@ def evidence_text(doc: dict[str, Any]) -> str:
             f"refused {s['failed']}, suppressed {s['suppressed']}, already notified {s['already_notified']}, "
             f"too late {s['too_late']}, not settled yet {s['not_yet_settled']}"
             + (", complete" if s["complete"] else ""),
-            f"  letters needed {s['letters']}, notified by letter {s.get('notified_by_letter', 0)}",
+            f"  letters needed {s['letters']}, notified by letter {s.get('notified_by_letter', 0)}"
+            + (f", by letter with an earlier campaign {s['notified_by_letter_earlier']}"
+               if s.get("notified_by_letter_earlier") else ""),
             *_log_lines(s["message_log"]),
         ]
     posted = "not recorded" if doc["letters_posted"] is None else str(doc["letters_posted"])

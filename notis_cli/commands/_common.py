@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
+
+FULL_CAMPAIGN_ID = re.compile(r"c[0-9a-f]{20}")  # as chalicelib.campaigns.uploads.CAMPAIGN_ID
 
 
 def register(sub: Any) -> None:
@@ -51,6 +55,63 @@ def local_warning() -> str:
     return NO_DELIVERY_EVENTS
 
 
+MIN_PREFIX = 5  # "c" and 4 hex digits: short enough to type, long enough to be unique among a few campaigns
+
+
+class CampaignNotResolved(Exception):
+    """The CAMPAIGN typed names no campaign, or several; `code` is the exit status (1 none, 2 ambiguous)."""
+
+    def __init__(self, message: str, code: int):
+        super().__init__(message)
+        self.code = code
+
+
+def resolve_campaign(typed: str, known: Callable[[], Iterable[str]]) -> str:
+    """The campaign id a staff member means: the id itself, or a unique prefix of at least MIN_PREFIX
+    characters (ids are `c` + 20 hex digits, easy to mistype); `known()` lists the ids, asked only for a prefix.
+
+    Raises CampaignNotResolved saying why (no match: exit 1, as for an unknown id; several: exit 2, listing them).
+    """
+    wanted = typed.strip().lower()
+    if FULL_CAMPAIGN_ID.fullmatch(wanted):
+        return wanted  # the command says itself if there is no such campaign
+    if len(wanted) < MIN_PREFIX:
+        raise CampaignNotResolved(f"{typed!r} is too short for a campaign id: give the id (c + 20 hex digits) or "
+                                  f"at least its first {MIN_PREFIX} characters (see notis status)", 2)
+    found = sorted({i for i in known() if i.startswith(wanted)})
+    if not found:
+        raise CampaignNotResolved(f"no campaign {typed!r} (no campaign id begins so; see notis status)", 1)
+    if len(found) > 1:
+        raise CampaignNotResolved(f"{typed!r} begins {len(found)} campaign ids: {', '.join(found)}; type more of "
+                                  "the one you mean", 2)
+    return found[0]
+
+
+def campaign_argument(args: argparse.Namespace) -> int:
+    """Replace a command's CAMPAIGN (positional, or `--campaign`) by the id it names; 0, or the exit status after
+    saying why on stderr. Every command taking a campaign gets this from notis_cli.main, once."""
+    typed = getattr(args, "campaign", None)
+    if not typed:
+        return 0
+
+    def known() -> list[str]:
+        from chalicelib import aws
+        from chalicelib.campaigns.store import CampaignStore
+        from chalicelib.config import load_settings
+
+        store = CampaignStore(aws.client("dynamodb"), load_settings().table)
+        return [str(c.get("campaign", "")) for c in store.list()]
+
+    try:
+        args.campaign = resolve_campaign(typed, known)
+    except CampaignNotResolved as exc:
+        print(f"notis: {exc}", file=sys.stderr)
+        return exc.code
+    if args.campaign != typed.strip().lower():
+        print(f"notis: campaign {args.campaign}", file=sys.stderr)  # which one the prefix named
+    return 0
+
+
 def whoami() -> str:
     """The caller's AWS principal (ARN), recorded with a staff action so the evidence says who did it."""
     try:
@@ -79,7 +140,7 @@ def ask_importer(settings: Any, request: dict[str, str]) -> None:
 def campaign_arguments(sub: Any, name: str, help: str, run: Any) -> None:
     """`notis NAME CAMPAIGN [--yes]`: the shape of every command that asks the importer to act on a campaign."""
     p = sub.add_parser(name, help=help)
-    p.add_argument("campaign", help="the campaign id (see notis status)")
+    p.add_argument("campaign", help="the campaign id, or its first 5 or more characters (see notis status)")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.set_defaults(run=run)
 

@@ -16,7 +16,8 @@ import sys
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("audit", help="who uploaded, approved, retried, resumed, redrove, started follow-ups, "
                                      "posted letters or purged, and when (one campaign or all)")
-    p.add_argument("campaign", nargs="?", help="campaign id (default: every campaign)")
+    p.add_argument("campaign", nargs="?",
+                   help="campaign id, or its first 5 or more characters (default: every campaign)")
     p.add_argument("--json", action="store_true", help="machine-readable JSON instead of text")
     p.set_defaults(run=run)
 

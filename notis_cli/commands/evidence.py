@@ -17,7 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
              "and update notice with its counts and message-id log, letters, retention, the audit trail "
              "(no personal data)",
     )
-    p.add_argument("campaign", help="campaign id")
+    p.add_argument("campaign", help="campaign id (or its first 5 or more characters)")
     p.add_argument("--json", action="store_true", help="machine-readable JSON instead of text")
     p.set_defaults(run=run)
 
@@ -35,7 +35,8 @@ def run(args: argparse.Namespace) -> int:
     doc = evidence(item, ctx.entries(item), now=time.time(), earlier=ctx.earlier(item), sends=ctx.sends(item),
                    purge=ctx.purge(args.campaign), local=on_local_stack(),
                    audit_trail=records(ctx.ddb, ctx.settings.table, args.campaign),
-                   posted=PostedLetters(ctx.ddb, ctx.settings.table).load(args.campaign))
+                   posted=(letters := PostedLetters(ctx.ddb, ctx.settings.table)).load(args.campaign),
+                   letters_seen=letters.load_earlier(args.campaign))
     print(
         json.dumps(doc, ensure_ascii=False, indent=2, default=_number) if args.json else evidence_text(doc),
         end="\n" if args.json else "",

@@ -22,7 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("followups", help="list scheduled follow-ups and update notices; `run ID` starts one")
     p.add_argument("words", nargs="*", metavar="INCIDENT | run ID",
                    help="an incident to list (default: all), or `run` and a follow-up or update id")
-    p.add_argument("--campaign", help="with run: the campaign to start it for (needed only when several have it)")
+    p.add_argument("--campaign", help="with run: the campaign to start it for (needed only when several have it; "
+                                      "its id or first 5 or more characters)")
     p.add_argument("--yes", action="store_true", help="with run: do not ask for confirmation")
     p.add_argument("--here", action="store_true", help="with run: start it from this process now")
     p.add_argument("--at", help="list as of this time (ISO 8601 with offset), e.g. to see what a date brings")

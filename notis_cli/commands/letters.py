@@ -7,24 +7,29 @@ until the retention period ends).
   window envelopes, made here on the staff machine and never uploaded anywhere.
 - `--csv FILE` (or `-o FILE`): the list for a print house; every cell formula-safe. `--list`: the same list on
   standard output. One of the options is required: names and addresses never appear on a screen by default.
-- `--mark-posted`: records that the batch was posted (who, when, how many, which send) for status and evidence,
-  and asks the importer to add it to the audit trail (`notis audit`).
+- `--mark-posted`: records each household not yet posted as posted, then the batch (who, when, how many, which
+  send) for status and evidence, and asks the importer to add it to the audit trail (`notis audit`).
+A corrected or repeated upload of the same incident and audience is another campaign of the same send: a household
+its letter was already posted to with another campaign is left out of every option, as e-mail is not sent twice,
+and one printed but not posted gets the same code (chalicelib/campaigns/lettercodes.py).
 The PDF and the CSV are the only staff outputs with personal data: the command says where they are written.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 from chalicelib.campaigns.cells import safe_cell
 from notis_cli.commands._sendview import Context
+from notis_cli.private import open_private
 
 HEADER = ["line", "name", "postal_address", "email", "reason"]
 PERSONAL_DATA = ("holds names and postal addresses (personal data): keep it on an encrypted disk, never upload "
@@ -37,7 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Letters for everyone e-mail cannot reach. Say what you want: --pdf FILE, --csv "
                                    "FILE, --list or --mark-posted; the command prints no names or addresses "
                                    "unless asked to with --list (notis status CAMPAIGN counts them).")
-    p.add_argument("campaign", help="campaign id")
+    p.add_argument("campaign", help="campaign id (or its first 5 or more characters)")
     p.add_argument("--pdf", type=Path, metavar="FILE", help="write the letters as one PDF here (A4, window envelope)")
     p.add_argument("--csv", "-o", "--output", dest="output", type=Path, metavar="FILE",
                    help="write the print-house CSV here")
@@ -133,7 +138,8 @@ def refused(args: argparse.Namespace, today: date | None = None) -> str | None:
         if not folder.is_dir():
             return f"the folder {folder} does not exist: create it first, or choose another file"
         if path.expanduser().is_dir():
-            return f"{path} is a folder: give a file name, such as {path / 'brev.pdf'}"
+            name = "brev.pdf" if path is args.pdf else "brev.csv"
+            return f"{path} is a folder: give a file name, such as {path / name}"
         if not os.access(folder, os.W_OK):
             return f"you cannot write in the folder {folder}"
     if not (args.pdf or args.output or args.list or args.mark_posted):
@@ -176,40 +182,202 @@ def run(args: argparse.Namespace) -> int:
     except LookupError as exc:
         print(f"notis: {exc}", file=sys.stderr)
         return 1
-    rows = letter_list(ctx, args.campaign, item, send_id if args.send else None)  # None: as status reads it
-    if args.pdf or args.mark_posted:
-        from notis_cli.letters.build import households
+    if send_id is None:  # the incident is gone from the content: the first notice, as the record names it
+        from chalicelib.followups.schedule import first_notice_send_id
 
-        rows = list(rows)
-        found = households(rows, key_of=_key_of(ctx))
-        if args.output:
-            _csv_file(rows, args.output)
+        send_id = str(item.get("send_id") or first_notice_send_id(str(item.get("incident", "")),
+                                                                  str(item.get("audience", ""))))
+    from notis_cli.letters.build import households
+
+    rows = list(letter_list(ctx, args.campaign, item, send_id if args.send else None))  # None: as status reads it
+    found = households(rows, key_of=_key_of(ctx))
+    book = LetterBook(ctx, args.campaign, send_id)
+    rows, found, earlier = book.leave_out_posted(rows, found)
+    with contextlib.ExitStack() as files:
+        try:  # both files opened before anything is written or recorded: a path that cannot be written loses nothing
+            csv_out = files.enter_context(_opened(args.output, encoding="utf-8-sig", newline="")) \
+                if args.output else None
+            pdf_out = files.enter_context(_opened(args.pdf)) if args.pdf and found.found else None
+        except OSError as exc:
+            print(f"notis: cannot write {exc.filename}: {exc.strerror}; nothing was written or recorded",
+                  file=sys.stderr)
+            return 2
+        book.record_earlier(earlier)
+        if csv_out is not None:
+            _csv_file(rows, csv_out, args.output)
+        if args.list:
+            sys.stdout.write("\ufeff")  # Swedish Excel reads å ä ö right only with the BOM, also from `> brev.csv`
+            n = write_csv(rows, sys.stdout)
+            print(f"{n} letter(s) on standard output: names and postal addresses (personal data)", file=sys.stderr)
         if args.pdf:
-            codes = _codes(ctx, incident, args.campaign, str(send_id))
-            _pdf(found, incident, spec, args.pdf, on=args.date or date.today(), reference=codes)
+            _pdf(found, incident, spec, pdf_out, args.pdf, on=args.date or date.today(),
+                 reference=book.reference(incident))
+    if args.pdf or args.mark_posted:
         _unusable(found)
-        if args.mark_posted:
-            return _mark_posted(ctx, args.campaign, send_id, found, on=args.date or date.today())
-        return 0
-    if args.output:
-        _csv_file(rows, args.output)
-    if args.list:
-        sys.stdout.write("\ufeff")  # Swedish Excel reads å ä ö right only with the BOM, also from `> brev.csv`
-        n = write_csv(rows, sys.stdout)
-        print(f"{n} letter(s) on standard output: names and postal addresses (personal data)", file=sys.stderr)
+    if args.mark_posted:
+        return book.mark_posted(found, incident, on=args.date or date.today())
     return 0
 
 
-def _private(path: Path, **text: str) -> Any:
-    """Open `path` for writing, readable only by the staff member (0600), replacing what was there."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    return os.fdopen(fd, "w", **text) if text else os.fdopen(fd, "wb")
+class LetterBook:
+    """This campaign's letters for one send, against the send's household index (chalicelib/campaigns/
+    lettercodes.py): who was posted already, each household's code, and recording a posting."""
+
+    def __init__(self, ctx: Context, campaign_id: str, send_id: str):
+        import time
+
+        from chalicelib.campaigns.lettercodes import LetterCodes
+
+        self.ctx, self.campaign, self.send_id = ctx, campaign_id, send_id
+        self.index = LetterCodes(ctx.ddb, ctx.settings.table)
+        self.known = self.index.of_send(send_id, now=time.time())
+        self.codes = {h: letter.code for h, letter in self.known.items() if letter.code}
+
+    def household(self, home: Any) -> str:
+        from chalicelib.campaigns.lettercodes import household_key
+
+        return household_key(home.address.lines, self.ctx.settings.hmac_key)
+
+    def leave_out_posted(self, rows: list[Any], found: Any) -> tuple[list[Any], Any, list[tuple[str, int, int, str]]]:
+        """The rows and households still to be lettered: a household another campaign of this send already
+        posted to (as many people or more) is left out and said on stderr; with what `record_earlier` records
+        for status and evidence: (other campaign, households, people, latest posting day)."""
+        from notis_cli.letters.build import Households
+
+        earlier: dict[str, list[Any]] = {}  # earlier campaign -> [(home, its letter)]
+        keep = []
+        for home in found.found:
+            letter = self.known.get(self.household(home))
+            if letter and letter.posted_elsewhere(self.campaign, len(home.lines)):
+                earlier.setdefault(letter.posted_with, []).append((home, letter))
+            else:
+                keep.append(home)
+        if not earlier:
+            return rows, found, []
+        left_out: set[int] = set()
+        summary = []
+        for other, homes in sorted(earlier.items()):
+            people = sum(len(home.lines) for home, _ in homes)
+            day = max(letter.posted_on for _, letter in homes)
+            left_out |= {line for home, _ in homes for line in home.lines}
+            print(f"notis: {len(homes)} household(s) ({people} people) already posted with campaign {other} on "
+                  f"{day}: not again", file=sys.stderr)
+            summary.append((other, len(homes), people, day))
+        return [r for r in rows if r.line not in left_out], Households(keep, found.unusable), summary
+
+    def record_earlier(self, summary: list[tuple[str, int, int, str]]) -> None:
+        from chalicelib.campaigns.posted import PostedLetters
+        from notis_cli.commands._common import now_iso
+
+        posted = PostedLetters(self.ctx.ddb, self.ctx.settings.table)
+        for other, households, people, day in summary:
+            posted.record_earlier(self.campaign, send_id=self.send_id, earlier=other, households=households,
+                                  people=people, posted_on=day, at=now_iso())
+
+    def reference(self, incident: Any) -> Any:
+        """Each letter's reference code, recorded as the e-mail's are (`code#<CODE>`, chalicelib/verify/codes.py)
+        before it is printed, so the /verify page knows it: send id, campaign, the household's first recipient
+        key ("" when nobody there has an e-mail address), the day, and the incident's retention.
+
+        Once per household and send: a household that already has a code for this send (an earlier --pdf, of
+        this campaign or another of the same send) gets the same one again, so a reprinted letter and the first
+        verify alike and no code is recorded twice."""
+        import time
+
+        from chalicelib.mail.reference import new_reference
+        from chalicelib.verify.codes import CodeBook, CodeTaken
+
+        book = CodeBook(self.ctx.ddb, self.ctx.settings.table)
+
+        def reference(home: Any) -> str:
+            household = self.household(home)
+            if household in self.codes:
+                return self.codes[household]
+            now = time.time()
+            expires_at = int(now + incident.retention_days * 86400)
+            for _ in range(5):  # a collision is about 1 in 2^58: a new code, not a failure
+                code = new_reference()
+                try:
+                    book.record(code, send_id=self.send_id, campaign=self.campaign, key=home.key, now=now,
+                                expires_at=expires_at, channel="letter")
+                except CodeTaken:
+                    continue
+                # the record first, then the index: an index entry always names a recorded code
+                self.codes[household] = self.index.claim(self.send_id, household, code, campaign=self.campaign,
+                                                         expires_at=expires_at, now=now)
+                return self.codes[household]
+            raise RuntimeError("no free reference code after 5 tries")
+
+        return reference
+
+    def mark_posted(self, found: Any, incident: Any, *, on: date) -> int:
+        """Record the households not yet posted as posted on `on`, then the batch (counts only), the audit
+        request and the code records' posting day; a run that finds nothing new records nothing."""
+        import time
+
+        from chalicelib.campaigns.posted import PostedLetters
+        from notis_cli.commands._common import ask_importer, whoami
+
+        if not found.found:
+            print("notis: no letter of this campaign is left to post; nothing recorded", file=sys.stderr)
+            return 0
+        at = datetime.now(UTC).isoformat(timespec="microseconds")  # the batch's key: two runs in one second
+        expires_at = int(time.time() + incident.retention_days * 86400)
+        new = [home for home in found.found if self.index.mark_posted(
+            self.send_id, self.household(home), campaign=self.campaign, people=len(home.lines), on=on.isoformat(),
+            at=at, expires_at=expires_at)]
+        if not new:
+            days = sorted({letter.posted_on for h in map(self.household, found.found)
+                           if (letter := self.known.get(h)) and letter.posted})
+            when = f"on {', '.join(days)}" if days else "a moment ago"
+            print(f"notis: these {len(found.found)} letter(s) are already recorded as posted {when}; nothing "
+                  "recorded", file=sys.stderr)
+            return 0
+        by = whoami()
+        letters, people = len(new), sum(len(home.lines) for home in new)
+        if not PostedLetters(self.ctx.ddb, self.ctx.settings.table).record(
+                self.campaign, send_id=self.send_id, letters=letters, people=people, posted_on=on.isoformat(),
+                by=by, at=at):
+            raise RuntimeError(f"a batch recorded at {at} is there already")  # the key has microseconds
+        # The audit trail, as for every staff action: the importer records it with the SQS SenderId (staff cannot
+        # write the trail themselves); counts and the send only.
+        ask_importer(self.ctx.settings, {"notis": "letters-posted", "campaign": self.campaign,
+                                         "send_id": self.send_id, "letters": letters, "people": people,
+                                         "posted_on": on.isoformat()})
+        already = len(found.found) - len(new)
+        print(f"recorded: {letters} letter(s) to {people} people posted on {on.isoformat()} for {self.send_id}, "
+              f"by {by}" + (f" ({already} recorded as posted before: not again)" if already else ""))
+        dated = self._date_codes(new, on=on)
+        if dated:
+            print(f"the public check now says {on.isoformat()} for {dated} letter code(s)")
+        return 0
+
+    def _date_codes(self, homes: list[Any], *, on: date) -> int:
+        """The posting day into the code record of each letter just posted that has one (made with --pdf) and
+        was not dated before: the public answer then says when the letter was posted, not printed."""
+        from chalicelib.verify.codes import CodeBook
+
+        book = CodeBook(self.ctx.ddb, self.ctx.settings.table)
+        codes = [self.codes.get(self.household(home)) for home in homes]
+        return sum(book.mark_posted(code, on=on.isoformat()) for code in codes if code)
 
 
-def _csv_file(rows: Iterable[Any], path: Path) -> None:
-    with _private(path, encoding="utf-8-sig", newline="") as out:
-        n = write_csv(rows, out)
-    print(f"{n} letter(s) written to {path.resolve()}: the file {PERSONAL_DATA}", file=sys.stderr)
+@contextlib.contextmanager
+def _opened(path: Path, **text: Any) -> Iterator[Any]:
+    """`path` open for writing, readable only by the staff member (0600), replacing what was there; removed
+    again if the command fails before it is complete, so no half-written list is left behind as the list."""
+    out = open_private(path.expanduser(), "w" if text else "wb", **text)
+    try:
+        with out:
+            yield out
+    except BaseException:
+        path.expanduser().unlink(missing_ok=True)
+        raise
+
+
+def _csv_file(rows: Iterable[Any], out: TextIO, path: Path) -> None:
+    n = write_csv(rows, out)
+    print(f"{n} letter(s) written to {path.expanduser().resolve()}: the file {PERSONAL_DATA}", file=sys.stderr)
 
 
 def _key_of(ctx: Context) -> Any:
@@ -225,56 +393,17 @@ def _key_of(ctx: Context) -> Any:
     return key_of
 
 
-def _codes(ctx: Context, incident: Any, campaign_id: str, send_id: str) -> Any:
-    """Each letter's reference code, recorded as the e-mail's are (`code#<CODE>`, chalicelib/verify/codes.py)
-    before it is printed, so the /verify page knows it: send id, campaign, the household's first recipient key
-    ("" when nobody there has an e-mail address), the day, and the incident's retention.
-
-    Once per household and send: a household that already has a code for this send (an earlier --pdf) gets the
-    same one again (chalicelib/campaigns/lettercodes.py), so a reprinted letter and the first verify alike and
-    no code is recorded twice."""
-    import time
-
-    from chalicelib.campaigns.lettercodes import LetterCodes, household_key
-    from chalicelib.mail.reference import new_reference
-    from chalicelib.verify.codes import CodeBook, CodeTaken
-
-    book = CodeBook(ctx.ddb, ctx.settings.table)
-    index = LetterCodes(ctx.ddb, ctx.settings.table)
-    known = index.of_send(campaign_id, send_id, now=time.time())
-
-    def reference(home: Any) -> str:
-        household = household_key(home.address.lines, ctx.settings.hmac_key)
-        if household in known:
-            return known[household]
-        now = time.time()
-        expires_at = int(now + incident.retention_days * 86400)
-        for _ in range(5):  # a collision is about 1 in 2^58: a new code, not a failure
-            code = new_reference()
-            try:
-                book.record(code, send_id=send_id, campaign=campaign_id, key=home.key, now=now,
-                            expires_at=expires_at, channel="letter")
-            except CodeTaken:
-                continue
-            # the record first, then the index: an index entry always names a recorded code
-            known[household] = index.claim(campaign_id, send_id, household, code, expires_at=expires_at, now=now)
-            return known[household]
-        raise RuntimeError("no free reference code after 5 tries")
-
-    return reference
-
-
-def _pdf(found: Any, incident: Any, spec: Any, path: Path, *, on: date, reference: Any) -> None:
+def _pdf(found: Any, incident: Any, spec: Any, out: Any, path: Path, *, on: date, reference: Any) -> None:
     from notis_cli.letters.build import letters_for
     from notis_cli.letters.pdf import write_letters
 
     if not found.found:
-        print("notis: nobody on the letter list has a usable postal address: no PDF was written", file=sys.stderr)
+        print("notis: no letter left to print (nobody still on the letter list has a usable postal address): no PDF "
+              "was written", file=sys.stderr)
         return
-    with _private(path) as out:
-        written = write_letters(letters_for(incident, spec, found.found, on=on, reference=reference), out)
-    print(f"{written} letter(s) to {found.people} people written to {path.resolve()} (A4, for C5/C65 window "
-          f"envelopes): the PDF {PERSONAL_DATA}", file=sys.stderr)
+    written = write_letters(letters_for(incident, spec, found.found, on=on, reference=reference), out)
+    print(f"{written} letter(s) to {found.people} people written to {path.expanduser().resolve()} (A4, for C5/C65 "
+          f"window envelopes): the PDF {PERSONAL_DATA}", file=sys.stderr)
 
 
 def _unusable(found: Any) -> None:
@@ -285,44 +414,3 @@ def _unusable(found: Any) -> None:
     print(f"notis: {len(found.unusable)} people need a letter but have no usable postal address (rows {lines}"
           f"{more} of the uploaded file): find them another way; notis check-recipients on the file says why",
           file=sys.stderr)
-
-
-def _mark_posted(ctx: Context, campaign_id: str, send_id: str | None, found: Any, *, on: date) -> int:
-    from chalicelib.campaigns.posted import PostedLetters
-    from notis_cli.commands._common import whoami
-
-    by = whoami()
-    at = datetime.now(UTC).isoformat(timespec="seconds")
-    letters = len(found.found)
-    recorded = PostedLetters(ctx.ddb, ctx.settings.table).record(
-        campaign_id, send_id=str(send_id), letters=letters, people=found.people, posted_on=on.isoformat(),
-        by=by, at=at)
-    if not recorded:
-        print("notis: this batch was recorded a moment ago already; nothing new was written", file=sys.stderr)
-        return 1
-    from notis_cli.commands._common import ask_importer
-
-    # The audit trail, as for every staff action: the importer records it with the SQS SenderId (staff cannot
-    # write the trail themselves); counts and the send only.
-    ask_importer(ctx.settings, {"notis": "letters-posted", "campaign": campaign_id, "send_id": str(send_id),
-                                "letters": letters, "people": found.people, "posted_on": on.isoformat()})
-    print(f"recorded: {letters} letter(s) to {found.people} people posted on {on.isoformat()} for {send_id}, "
-          f"by {by}")
-    dated = _date_codes(ctx, campaign_id, str(send_id), found, on=on)
-    if dated:
-        print(f"the public check now says {on.isoformat()} for {dated} letter code(s)")
-    return 0
-
-
-def _date_codes(ctx: Context, campaign_id: str, send_id: str, found: Any, *, on: date) -> int:
-    """The posting day into the code record of each letter in this batch that has one (made with --pdf) and was
-    not dated by an earlier batch: the public answer then says when the letter was posted, not printed."""
-    import time
-
-    from chalicelib.campaigns.lettercodes import LetterCodes, household_key
-    from chalicelib.verify.codes import CodeBook
-
-    known = LetterCodes(ctx.ddb, ctx.settings.table).of_send(campaign_id, send_id, now=time.time())
-    book = CodeBook(ctx.ddb, ctx.settings.table)
-    codes = [known.get(household_key(home.address.lines, ctx.settings.hmac_key)) for home in found.found]
-    return sum(book.mark_posted(code, on=on.isoformat()) for code in codes if code)

@@ -73,13 +73,14 @@ def run(args: argparse.Namespace) -> int:
     notices = lookup.notices_for(ctx.ddb, ctx.settings.table, key, ctx.send_ids())
     suppressed = lookup.suppression(ctx.ddb, ctx.settings.table, key)
     if args.json:
-        print(json.dumps({"query": query, **letter, "found": len(notices), "suppressed": suppressed,
+        hint = {"hint": lookup.NOT_FOUND_HINT} if code is None and not notices else {}
+        print(json.dumps({"query": query, **letter, "found": len(notices), "suppressed": suppressed, **hint,
                           "notices": [n.as_dict() for n in notices]}, ensure_ascii=False, indent=2))
         return 0
     if letter:  # once, on stdout, before the e-mails to the same household
         print(f"{code}: a genuine letter from us ({letter['send_id']}, {_made(record)}) to a household "
               "where someone has an e-mail address; what was e-mailed to them follows.\n")
-    print(lookup.lookup_text(who, notices, suppressed=suppressed), end="")
+    print(lookup.lookup_text(who, notices, suppressed=suppressed, hint=code is None), end="")
     return 0
 
 

@@ -67,7 +67,7 @@ def dead_letter_queues(settings: Any) -> list[tuple[str, str]]:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("redrive", help="ask for a campaign's failed send messages to go back to the send queue; "
                                        "without a campaign, list the dead-letter queues")
-    p.add_argument("campaign", nargs="?", help="campaign id (c + 20 hex digits)")
+    p.add_argument("campaign", nargs="?", help="campaign id (c + 20 hex digits, or its first 5 or more)")
     p.set_defaults(run=run)
 
 

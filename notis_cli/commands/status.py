@@ -16,7 +16,8 @@ from notis_cli.commands._sendview import Context
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("status", help="list campaigns, or show one campaign's sending progress")
-    p.add_argument("campaign", nargs="?", help="campaign id (c + 20 hex digits); omit to list campaigns")
+    p.add_argument("campaign", nargs="?",
+                   help="campaign id (c + 20 hex digits, or its first 5 or more); omit to list campaigns")
     p.add_argument("--watch", action="store_true",
                    help="keep a live progress bar until done (Ctrl-C stops); without CAMPAIGN, the newest one")
     p.add_argument("--interval", type=float, default=2.0, help=argparse.SUPPRESS)
@@ -127,10 +128,8 @@ def render(ctx: Context, campaign_id: str) -> str:
         f"send DLQ   {'unknown' if dlq is None else dlq} message(s) (all campaigns; notis redrive {s.campaign})",
     ]
     by_letter = letters_posted(ctx, item)
-    first = first_send_id(item)
-    if s.letters or first in by_letter:
-        lines.append(f"by letter  {by_letter.get(first, 0)} notified (notis letters "
-                     f"{s.campaign} --pdf FILE, then --mark-posted)")
+    if line := by_letter_line(ctx, item, s, by_letter):
+        lines.append(line)
     for f in ctx.scheduled(item, time.time()):
         posted = f", notified by letter {by_letter[f.send_id]}" if f.send_id in by_letter else ""
         lines.append(f"{f.marker:<10} {f.send_id}: {f.summary()}{posted}")
@@ -152,6 +151,39 @@ def letters_posted(ctx: Context, item: dict[str, Any]) -> dict[str, int]:
     from chalicelib.sending.status import notified_by_letter
 
     return notified_by_letter(PostedLetters(ctx.ddb, ctx.settings.table).load(str(item.get("campaign", ""))))
+
+
+def by_letter_line(ctx: Context, item: dict[str, Any], s: Any, by_letter: dict[str, int]) -> str:
+    """The first notice's letters: posted with this campaign, posted with an earlier one of the same send (not
+    to be posted again), and how to post the rest while anyone on the list is left."""
+    from chalicelib.campaigns.posted import PostedLetters
+    from chalicelib.sending.status import letters_earlier
+
+    first = first_send_id(item)
+    before = letters_earlier(PostedLetters(ctx.ddb, ctx.settings.table).load_earlier(s.campaign)).get(first, {})
+    if not (s.letters or first in by_letter or before):
+        return ""
+    told, told_before = by_letter.get(first, 0), sum(e["people"] for e in before.values())
+    line = f"by letter  {told} notified"
+    if before:
+        line += "; " + ", ".join(f"{e['people']} already notified by letter with campaign {c} (posted "
+                                 f"{e['posted_on']})" for c, e in sorted(before.items())) + ": not posted again"
+    unreachable = int((item.get("counts") or {}).get("no_postal_address", 0))
+    if s.letters - unreachable - told - told_before > 0:
+        line += f"    (notis letters {s.campaign} --pdf FILE, then --mark-posted"
+        if not before and (others := _posted_with_others(ctx, first, s.campaign)):
+            line += f"; it leaves out households already posted with campaign {', '.join(others)}"
+        line += ")"
+    return line
+
+
+def _posted_with_others(ctx: Context, send_id: str, campaign: str) -> list[str]:
+    """Other campaigns that posted letters of this send (the send's household index): `notis letters` has not
+    yet compared this campaign's list with them."""
+    from chalicelib.campaigns.lettercodes import LetterCodes
+
+    known = LetterCodes(ctx.ddb, ctx.settings.table).of_send(send_id, now=time.time()).values()
+    return sorted({letter.posted_with for letter in known if letter.posted and letter.posted_with != campaign})
 
 
 def time_left(s: Any) -> str:
