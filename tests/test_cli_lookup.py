@@ -242,3 +242,10 @@ def test_the_lookup_needs_no_new_permission_and_leaves_no_trace(aws, sent, capsy
     before = ddb.scan(TableName=aws["settings"].table)["Items"]
     assert main(["lookup", "anna@example.se"]) == 0
     assert ddb.scan(TableName=aws["settings"].table)["Items"] == before
+
+
+@pytest.mark.parametrize("typed", ["henrik.dahl(at)example.se", "henrik.dahl [at] example.se", "h.d(snabel-a)ex.se"])
+def test_an_address_with_its_at_spelled_out_is_named_as_one(aws, capsys, typed):
+    assert main(["lookup", *typed.split()]) == 2
+    err = capsys.readouterr().err
+    assert "looks like an e-mail address with its @ written out" in err and "not a reference code" not in err

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from collections.abc import Callable
 from typing import Any
 
+_AT_SPELLED_OUT = re.compile(r"\S\s*[(\[{<]\s*(?:at|snabel-a)\s*[)\]}>]\s*\S+\.\S", re.IGNORECASE)
 now: Callable[[], float] = time.time  # a record past its retention counts as gone (tests set the clock)
 
 
@@ -44,6 +46,11 @@ def run(args: argparse.Namespace) -> int:
     typed = " ".join(args.who).strip()
     code = None if "@" in typed else normalise_reference(typed)
     if "@" not in typed and code is None:
+        if _AT_SPELLED_OUT.search(typed):  # henrik.dahl(at)example.se: as some lists hold it
+            print("notis: this looks like an e-mail address with its @ written out: type it with @. (An address "
+                  "written like this in the uploaded list is not usable: that person got a letter, whose code "
+                  "notis lookup CODE finds.)", file=sys.stderr)
+            return 2
         print(f"notis: not a reference code: {why_not_a_code(typed)}. Give the person's e-mail address, or the "
               "code of 13 letters and digits (such as K7QX-2M9D-PA4T4)", file=sys.stderr)
         return 2
