@@ -11,7 +11,9 @@ import json
 import logging
 import os
 import re
+import sys
 import traceback
+from typing import Any
 
 _SCRUB = [
     (re.compile(r"[^\s<>\"',;:()\[\]]+@[^\s<>\"',;:()\[\]]+"), "[e-mail]"),
@@ -56,10 +58,37 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(doc, ensure_ascii=False, default=str)
 
 
+class StderrHandler(logging.StreamHandler):
+    """Writes to the process's standard error as it is at each line (a stream saved at start may be closed
+    since), and when a line cannot be written says so in fixed words, without the exception being handled."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stderr.write(f"notis: a log line could not be written ({sys.exc_info()[0].__name__})\n")
+        except Exception:  # noqa: S110 - nowhere left to say it
+            pass
+
+
 def configure(logger: logging.Logger, level: str | None = None) -> None:
-    """Give the app's logger (Chalice's, which our `notis.*` loggers propagate to) JSON output and a level."""
+    """Give the app's logger (Chalice's, which our `notis.*` loggers propagate to) JSON output and a level.
+
+    Also `logging.raiseExceptions = False`, as the logging docs advise for production: a handler that fails to
+    write (any handler, Powertools' too) would otherwise print the traceback of the exception being handled, whose
+    text may quote a row of an upload, past every formatter."""
+    logging.raiseExceptions = False
     logger.setLevel((level or os.environ.get("NOTIS_LOG_LEVEL") or "INFO").upper())
     if not logger.handlers:
-        logger.addHandler(logging.StreamHandler())
+        logger.addHandler(StderrHandler())
     for handler in logger.handlers:
         handler.setFormatter(JsonFormatter())

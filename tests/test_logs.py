@@ -60,3 +60,25 @@ def test_any_personnummer_shape_is_scrubbed(number):
 def test_ids_and_timestamps_survive():
     text = "campaign c0123456789abcdef0123 key 3f2a9b8c at 2024-01-17T10:30:00+01:00 rows 123456"
     assert scrub(text) == text
+
+
+def test_a_handler_that_cannot_write_never_prints_the_exception_being_handled(capsys):
+    """A stream closed under a handler (a test's capture, a broken pipe) made logging print the traceback of the
+    exception being handled, whose text quoted a person, straight to standard error."""
+    import io
+
+    from chalicelib.logs import configure
+
+    logger = logging.getLogger("notis-test-broken-stream")
+    logger.handlers.clear()
+    configure(logger)
+    closed = io.StringIO()
+    closed.close()
+    logger.addHandler(logging.StreamHandler(closed))  # as a library's handler might hold a closed stream
+    try:
+        raise KeyError("no template for Anna Andersson <anna@example.se>")
+    except KeyError:
+        logger.warning("render failed")
+    err = capsys.readouterr().err
+    assert "render failed" in err  # our own handler still wrote the line, to the stream of now
+    assert "anna@example.se" not in err and "Anna Andersson" not in err
