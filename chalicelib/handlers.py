@@ -73,16 +73,9 @@ def handle_send(
         except BadMessage as exc:
             logger.error("unreadable send message", extra={"message_id": record.get("messageId"), "error": str(exc)})
             parsed.append(exc)
-    gate = gate or CampaignGate(dynamodb or aws.client("dynamodb"), settings.table)
-    parsed = _gated(parsed, gate, logger)
-
     budget = (remaining_ms() / 1000.0 - 15.0) if remaining_ms else DEFAULT_BUDGET_SECONDS
     sender, misconfigured = _sender(settings)
-    if render is None:
-        from chalicelib.sending.render import mail_renderer
-
-        render = mail_renderer(sender=settings.sender, reply_to=settings.reply_to)
-    jobs = [p for p in parsed if not isinstance(p, Exception | Dropped)]
+    # Registered while the campaign records and the suppression list are read (share.py, background=True).
     limiter = SharedLimiter(
         senders or TableRegistry(dynamodb or aws.client("dynamodb"), settings.table),
         new_owner(),
@@ -92,29 +85,39 @@ def handle_send(
         now=now,
         clock=mono,
         sleep=sleep,
-    ) if jobs and not misconfigured else None
-    worker = Worker(
-        ledger or Ledger(dynamodb or aws.client("dynamodb"), settings.table, batch_counters=True),
-        ses or aws.client("sesv2"),
-        render,
-        limiter or _NoSending(),
-        sender=sender,
-        configuration_set=settings.configuration_set,
-        deadline=mono() + max(0.0, budget),
-        pool_size=pool_size or pool_size_for(settings.max_send_rate * HEADROOM),  # alone, it may take the whole
-        lease_seconds=lease_seconds or DEFAULT_LEASE_SECONDS,
-        retention_days=_retention_days,
-        now=now,
-        mono=mono,
-        sleep=sleep,
-        stopped=misconfigured,
-        codes=codes,
-    )
+        background=True,
+    ) if any(not isinstance(p, Exception) for p in parsed) and not misconfigured else None
+    gate = gate or CampaignGate(dynamodb or aws.client("dynamodb"), settings.table)
     try:
+        parsed = _gated(parsed, gate, logger)
+        if render is None:
+            from chalicelib.sending.render import mail_renderer
+
+            render = mail_renderer(sender=settings.sender, reply_to=settings.reply_to)
+        jobs = [p for p in parsed if not isinstance(p, Exception | Dropped)]
+        if limiter and not jobs:  # nothing of this batch may be sent after all
+            limiter.close()
+        worker = Worker(
+            ledger or Ledger(dynamodb or aws.client("dynamodb"), settings.table, batch_counters=True),
+            ses or aws.client("sesv2"),
+            render,
+            limiter if limiter and jobs else _NoSending(),
+            sender=sender,
+            configuration_set=settings.configuration_set,
+            deadline=mono() + max(0.0, budget),
+            pool_size=pool_size or pool_size_for(settings.max_send_rate * HEADROOM),  # alone, it may take the whole
+            lease_seconds=lease_seconds or DEFAULT_LEASE_SECONDS,
+            retention_days=_retention_days,
+            now=now,
+            mono=mono,
+            sleep=sleep,
+            stopped=misconfigured,
+            codes=codes,
+        )
         outcomes = iter(worker.process(jobs))
     finally:
         if limiter:
-            limiter.close()
+            limiter.close()  # again is harmless
     results = [p if isinstance(p, Exception | Dropped) else next(outcomes) for p in parsed]
     if worker.stopped:
         _stop_campaigns(gate, {j.campaign for j in jobs}, worker, now, logger)
