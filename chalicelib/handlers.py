@@ -97,6 +97,7 @@ def handle_send(
         jobs = [p for p in parsed if not isinstance(p, Exception | Dropped)]
         if limiter and not jobs:  # nothing of this batch may be sent after all
             limiter.close()
+        _warn_if_too_big(jobs, settings, budget, logger)
         worker = Worker(
             ledger or Ledger(dynamodb or aws.client("dynamodb"), settings.table, batch_counters=True),
             ses or aws.client("sesv2"),
@@ -150,6 +151,20 @@ def handle_send(
         },
     )
     return response
+
+
+def _warn_if_too_big(jobs: list[Any], settings: Settings, budget: float, logger: Any) -> None:
+    """A batch the fixed share cannot send before the timeout: the rest may wait for the visibility timeout.
+
+    SendBatchSize is set by hand (docs/deploy.md); this names the mistake in the log instead of a slow campaign.
+    """
+    from chalicelib.sending.ratelimit import per_invocation_rate
+
+    people = sum(len(j.recipients) for j in jobs)
+    seconds = people / per_invocation_rate(settings.max_send_rate, settings.send_concurrency)
+    if people and seconds > budget:
+        logger.warning("batch may be too big to send before the timeout: lower SendBatchSize",
+                       extra={"people": people, "seconds_needed": round(seconds), "seconds_left": round(budget)})
 
 
 class _NoSending:

@@ -330,3 +330,20 @@ def test_ses_sandbox_rejections_stop_sending_instead_of_filing_everyone_as_a_let
     _resume(aws, cid)
     assert _send(aws, event) == {"batchItemFailures": []}, "production access granted: everyone is mailed"
     assert len(sent_per_address()) == 30
+
+
+def test_a_batch_too_big_to_send_before_the_timeout_is_named_in_the_log(
+    aws: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """SendBatchSize is set by hand: too large, the rest of the batch waits for the queue's visibility timeout."""
+    cid = campaign_id("too big")
+    bodies = send_bodies(people(60), cid, aws["settings"].hmac_key, per_message=30)
+    clock = FakeClock()
+    rate = aws["settings"].max_send_rate * 0.985 / aws["settings"].send_concurrency
+    seconds = 40 / rate + 15  # at the fixed share, the invocation has time for about 40 of the 60
+    response = handle_send(sqs_event(bodies, ids=["a", "b"]), aws["settings"],
+                           dynamodb=Serialized(aws_clients.client("dynamodb")), now=clock.now, mono=clock.mono,
+                           sleep=clock.sleep, lease_seconds=300, remaining_ms=lambda: int(seconds * 1000))
+    logged = capsys.readouterr().out
+    assert "lower SendBatchSize" in logged and "@example.se" not in logged
+    assert len(response["batchItemFailures"]) <= 1  # alone, it took the whole rate; whatever is left comes back
