@@ -5,6 +5,7 @@ Each handler imports what it needs when called, so the public page path never pa
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -114,6 +115,7 @@ def handle_send(
             sleep=sleep,
             stopped=misconfigured,
             codes=codes,
+            executor=_send_threads(pool_size or pool_size_for(settings.max_send_rate * HEADROOM)),
         )
         outcomes = iter(worker.process(jobs))
     finally:
@@ -151,6 +153,26 @@ def handle_send(
         },
     )
     return response
+
+
+_local = threading.local()
+
+
+def _send_threads(size: int) -> Any:
+    """The sender's threads, kept from one invocation to the next on the same thread.
+
+    Lambda runs one invocation at a time in an execution environment, so a warm one reuses its threads instead
+    of starting dozens again (about 0.2 ms of CPU each, several times that at 512 MB's share of a core). Per
+    calling thread, not per process: the local stack and the bench run several "environments" in one process.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = getattr(_local, "pool", None)
+    if pool is None or _local.size != size:
+        if pool is not None:
+            pool.shutdown(wait=False)
+        _local.pool, _local.size = ThreadPoolExecutor(max_workers=size, thread_name_prefix="notis-send"), size
+    return _local.pool
 
 
 def _warn_if_too_big(jobs: list[Any], settings: Settings, budget: float, logger: Any) -> None:

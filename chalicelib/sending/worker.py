@@ -61,7 +61,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -235,6 +235,7 @@ class Worker:
         new_reference: Callable[[], str] | None = None,
         stopped: str = "",
         codes: Any = None,
+        executor: Executor | None = None,
     ):
         self.ledger = ledger
         self.ses = ses_client
@@ -245,6 +246,7 @@ class Worker:
         self.mono = mono
         self.deadline = deadline if deadline is not None else mono() + 600.0
         self.pool_size = max(1, pool_size)
+        self.executor = executor  # kept by the caller across invocations (handlers.py); else one per process()
         self.lease_seconds = lease_seconds
         # Ledger entries expire with the incident's retention period (DynamoDB TTL on expires_at).
         self.retention_days = retention_days if callable(retention_days) else (lambda _incident: retention_days)
@@ -288,9 +290,11 @@ class Worker:
                     raise
 
         threads = max(1, min(self.pool_size, len(work)))
-        pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="notis-send")
+        pool = self.executor or ThreadPoolExecutor(max_workers=threads, thread_name_prefix="notis-send")
         try:
-            for running in [pool.submit(drain) for _ in range(threads)]:
+            drains = [pool.submit(drain) for _ in range(threads)]
+            wait(drains)  # all of them: none of this batch's threads may still run when it returns
+            for running in drains:
                 running.result()  # a crash (any BaseException) propagates: nothing is marked
             for (i, _job, _r), done in zip(work, results, strict=True):
                 result, reason = done or ("pending", "")
@@ -299,7 +303,8 @@ class Worker:
                     outcomes[i].reasons.append(reason)
             self._decide_held(outcomes)
         finally:
-            pool.shutdown(wait=True)
+            if pool is not self.executor:
+                pool.shutdown(wait=True)
             # No more tokens taken: the registration ends (share.py) while the counters are written.
             close = getattr(self.limiter, "close", None)
             closing = threading.Thread(target=close, name="notis-close") if close else None
