@@ -163,6 +163,7 @@ def import_recipients(event) -> dict:
     return handle_import(event.to_dict(), settings)
 
 
+# Deployed, the batch size and concurrency are the SendBatchSize and SendConcurrency parameters (resources.json).
 @app.on_sqs_message(queue=settings.send_queue, batch_size=10, maximum_concurrency=settings.send_concurrency)
 def send_notifications(event) -> dict:
     """Chunks of recipients -> one e-mail each through SES, exactly once, at the account's rate."""

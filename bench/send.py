@@ -7,8 +7,9 @@ The simulated SES has `send_email(**kwargs)`, takes `--latency` seconds per call
 maximum rate: a call that would make more than `rate` accepted calls within any sliding second raises the same
 ClientError SES does (TooManyRequestsException, HTTP 429). The ledger is an in-memory implementation of the
 Ledger interface with `--ddb-latency` per call (moto in-process is neither fast nor thread-safe enough for
-hundreds of writes per second). `concurrency` threads play Lambda's maximum concurrency: each takes up to 10
-messages from an in-memory queue, invokes the handler, and puts back the messages in batchItemFailures.
+hundreds of writes per second). `concurrency` threads play Lambda's maximum concurrency: each takes up to
+`batch` messages (SendBatchSize) from an in-memory queue, invokes the handler, and puts back the messages in
+batchItemFailures.
 The baseline is the configured rate itself: the ratio achieved / configured is the figure that matters.
 Goal: >= 0.97 of the configured rate, 0 duplicates, 0 lost.
 
@@ -49,6 +50,8 @@ from chalicelib.handlers import handle_send  # noqa: E402
 from chalicelib.sending import ledger as L  # noqa: E402
 
 CONCURRENCY = {14: 2, 100: 4, 500: 10, 1000: 10}
+# SendBatchSize as docs/deploy.md advises: about 0.4 x rate / concurrency (20 s of sending per invocation), at least 10
+BATCH = {14: 10, 100: 10, 500: 20, 1000: 40}
 
 
 class SimulatedSES:
@@ -214,7 +217,9 @@ class SendingCampaigns:
         return True
 
 
-def run(rate: float, concurrency: int, seconds: float, latency: float, ddb_latency: float, render: Any) -> dict:
+def run(
+    rate: float, concurrency: int, seconds: float, latency: float, ddb_latency: float, render: Any, batch: int = 10
+) -> dict:
     settings = dataclasses.replace(
         load_settings(),
         max_send_rate=rate,
@@ -223,7 +228,7 @@ def run(rate: float, concurrency: int, seconds: float, latency: float, ddb_laten
         configuration_set="",
     )
     total = max(50, int(rate * seconds))
-    per_message = max(1, min(50, total // (concurrency * 10 * 2)))  # at least two batches per invocation
+    per_message = max(1, min(50, total // (concurrency * batch * 2)))  # at least two batches per invocation
     emails = [f"p{i:07d}@example.se" for i in range(total)]
     queue: collections.deque[str] = collections.deque()
     for start in range(0, total, per_message):
@@ -253,7 +258,7 @@ def run(rate: float, concurrency: int, seconds: float, latency: float, ddb_laten
     def lambda_loop() -> None:
         while True:
             with qlock:
-                bodies = [queue.popleft() for _ in range(min(10, len(queue)))]
+                bodies = [queue.popleft() for _ in range(min(batch, len(queue)))]
             if not bodies:
                 return
             event = {"Records": [{"messageId": str(i), "body": b} for i, b in enumerate(bodies)]}
@@ -283,6 +288,7 @@ def run(rate: float, concurrency: int, seconds: float, latency: float, ddb_laten
     return {
         "rate": rate,
         "concurrency": concurrency,
+        "batch": batch,
         "emails": total,
         "per_message": per_message,
         "achieved": achieved,
@@ -317,7 +323,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=30.0, help="e-mails = rate x seconds")
     parser.add_argument("--latency", type=float, default=0.06, help="simulated SES latency per call (s)")
     parser.add_argument("--ddb-latency", type=float, default=0.005, help="simulated DynamoDB latency per call (s)")
-    parser.add_argument("--concurrency", type=int, help="invocations at once (default 2/4/10 for 14/100/500)")
+    parser.add_argument("--concurrency", type=int, help="invocations at once (default 2/4/10/10 for 14/100/500/1000)")
+    parser.add_argument("--batch", type=int, help="messages per invocation, SendBatchSize (default 10/10/20/40)")
     parser.add_argument("--fake-render", action="store_true", help="skip Jinja2 + MIME (a fixed 2 kB message)")
     parser.add_argument("--render-limit", type=float, default=200.0, metavar="RATE",
                         help="above this rate the fixed message (one process cannot render for ten invocations)")
@@ -349,9 +356,11 @@ def main() -> int:
         concurrency = args.concurrency or CONCURRENCY.get(int(rate), max(1, int(rate // 50)))
         real = not args.fake_render and rate <= args.render_limit
         render = real_render if real else fixed_render
-        r = run(rate, concurrency, args.seconds, args.latency, args.ddb_latency, render)
+        batch = args.batch or BATCH.get(int(rate), 10)
+        r = run(rate, concurrency, args.seconds, args.latency, args.ddb_latency, render, batch)
         print(
-            f"{'real ' if real else 'fixed'} rate {r['rate']:>5.0f}/s x{r['concurrency']:<2} {r['emails']:>6} "
+            f"{'real ' if real else 'fixed'} rate {r['rate']:>5.0f}/s x{r['concurrency']:<2} b{r['batch']:<2} "
+            f"{r['emails']:>6} "
             f"e-mails ({r['per_message']}/msg): "
             f"achieved {r['achieved']:7.2f}/s  ratio {r['ratio']:.3f} (steady {r['steady_ratio']:.3f})  "
             f"throttled {r['throttled']}  duplicates {r['duplicates']}  lost {r['lost']}  "

@@ -306,6 +306,14 @@ def test_sender_concurrency_setting_is_the_event_source_maximum(resources):
     assert scaling["MaximumConcurrency"] == send["Environment"]["Variables"]["NOTIS_SEND_CONCURRENCY"]
 
 
+def test_sender_batch_size_is_a_parameter_with_the_batching_window_lambda_requires_above_ten(template, resources):
+    source = resources["SendNotifications"]["Properties"]["Events"]["SendNotificationsSqsEventSource"]["Properties"]
+    assert source["BatchSize"] == {"Ref": "SendBatchSize"}
+    assert source["MaximumBatchingWindowInSeconds"] >= 1  # Lambda refuses a BatchSize over 10 without one
+    parameter = template["Parameters"]["SendBatchSize"]
+    assert parameter["Default"] == 10 and 1 <= parameter["MinValue"] and parameter["MaxValue"] <= 10_000
+
+
 # -- SES, events, logs, alarms ------------------------------------------------------------------------------------
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 from sending_helpers import (
+    Crash,
     FakeClock,
     FaultySES,
     Serialized,
@@ -330,3 +331,60 @@ def test_ses_sandbox_rejections_stop_sending_instead_of_filing_everyone_as_a_let
     _resume(aws, cid)
     assert _send(aws, event) == {"batchItemFailures": []}, "production access granted: everyone is mailed"
     assert len(sent_per_address()) == 30
+
+
+def test_a_batch_too_big_to_send_before_the_timeout_is_named_in_the_log(
+    aws: dict[str, Any], capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """SendBatchSize is set by hand: too large, the rest of the batch waits for the queue's visibility timeout."""
+    cid = campaign_id("too big")
+    bodies = send_bodies(people(60), cid, aws["settings"].hmac_key, per_message=30)
+    clock = FakeClock()
+    rate = aws["settings"].max_send_rate * 0.985 / aws["settings"].send_concurrency
+    seconds = 40 / rate + 15  # at the fixed share, the invocation has time for about 40 of the 60
+    response = handle_send(sqs_event(bodies, ids=["a", "b"]), aws["settings"],
+                           dynamodb=Serialized(aws_clients.client("dynamodb")), now=clock.now, mono=clock.mono,
+                           sleep=clock.sleep, lease_seconds=300, remaining_ms=lambda: int(seconds * 1000))
+    logged = capsys.readouterr().out + caplog.text  # Powertools prints JSON; a handler set up earlier may take it
+    assert "lower SendBatchSize" in logged and "@example.se" not in logged
+    assert len(response["batchItemFailures"]) <= 1  # alone, it took the whole rate; whatever is left comes back
+
+
+def test_a_crash_returns_only_when_no_send_of_its_batch_still_runs_and_the_next_batch_goes_out(
+    aws: dict[str, Any],
+) -> None:
+    """The sender's threads outlive an invocation (a warm Lambda reuses them): a crash must not leave one of its
+    sends running into the next invocation, and the next invocation on the same threads sends as usual."""
+    import threading
+    import time
+
+    real = aws_clients.client("sesv2")
+
+    class DiesOnce:
+        def __init__(self) -> None:
+            self.calls, self.in_flight, self.lock = 0, 0, threading.Lock()
+
+        def send_email(self, **request: Any) -> Any:
+            with self.lock:
+                self.calls += 1
+                first = self.calls == 1
+                self.in_flight += 1
+            try:
+                if first:
+                    raise Crash("the process died in a send")
+                time.sleep(0.02)  # real time: the others are still in SES when the crash propagates
+                return real.send_email(**request)
+            finally:
+                with self.lock:
+                    self.in_flight -= 1
+
+    ses = DiesOnce()
+    cid = campaign_id("crash and again")
+    event = sqs_event(send_bodies(people(40), cid, aws["settings"].hmac_key, per_message=20), ids=["a", "b"])
+    with pytest.raises(Crash):
+        _send(aws, event, ses=ses)
+    assert ses.in_flight == 0
+    clock = FakeClock()
+    clock.advance(301)  # the crashed send's claim has expired: its outcome was unknown
+    assert _send(aws, event, ses=ses, clock=clock) == {"batchItemFailures": []}
+    assert sent_per_address() == {address: 1 for address in people(40)}  # the crashed one never reached SES

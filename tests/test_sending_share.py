@@ -109,3 +109,25 @@ def test_the_table_registry_counts_live_invocations_only(aws):
     assert registry.live(now) == 2
     registry.done("a")
     assert registry.live(now) == 1
+
+
+def test_the_first_send_does_not_wait_for_the_registration_and_none_is_left_behind():
+    class Slow(MemoryRegistry):
+        def __init__(self) -> None:
+            super().__init__()
+            self.go = threading.Event()
+
+        def register(self, owner: str, until: float) -> None:
+            assert self.go.wait(10)  # the table answers late
+            super().register(owner, until)
+
+    clock, registry = FakeClock(), Slow()
+    limiter = SharedLimiter(registry, "a", max_rate=14.0, concurrency=2, until=clock.now() + 300, headroom=1.0,
+                            now=clock.now, clock=clock.mono, sleep=clock.sleep, background=True)
+    _send_times(limiter, clock, 5)  # sent while the registration is still being written
+    assert limiter.rate == pytest.approx(7.0)  # at the fixed share meanwhile
+    closing = threading.Thread(target=limiter.close)
+    closing.start()
+    registry.go.set()
+    closing.join(10)
+    assert not closing.is_alive() and registry.until == {"a": 0}  # written, then ended: nothing left that slows

@@ -8,6 +8,10 @@ few seconds at how many registrations are live, and sends at `max_rate x headroo
 registration when it ends. A registration left by a crash ends at its `until` (the invocation's deadline) and
 expires by TTL; meanwhile the others only send slower, never faster.
 
+The registration is written while the invocation reads its campaign record and suppression list
+(`background=True`): its first e-mail does not wait for two more round trips, and until the registration is
+written it sends at the fixed share, which is where it starts anyway.
+
 Never over the quota for more than a moment: a new invocation starts at the fixed share (or less, when more
 are registered than the event source runs at once) and takes a larger one only at its next look, so a wave of
 invocations starting together never sums above the rate; an invocation that starts while others run at a larger
@@ -91,8 +95,10 @@ class SharedLimiter:
         now: Callable[[], float] = time.time,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        background: bool = False,
     ):
         self.registry, self.owner = registry, owner
+        self.until = until
         self.total = max_rate * headroom
         self.concurrency = max(1, concurrency)
         self.refresh, self.now, self.clock = refresh, now, clock
@@ -100,10 +106,18 @@ class SharedLimiter:
         self._lock = threading.Lock()
         self._looked = clock()  # the first look comes one refresh after the start, at the fixed share till then
         self._registered = False
+        self._registering: threading.Thread | None = None
+        if background:  # off the critical path: the fixed share is safe until it is done (module docstring)
+            self._registering = threading.Thread(target=self._register, name="notis-register", daemon=True)
+            self._registering.start()
+        else:
+            self._register()
+
+    def _register(self) -> None:
         try:
-            registry.register(owner, until)
+            self.registry.register(self.owner, self.until)
             self._registered = True
-            live = registry.live(now())  # more than `concurrency` (registrations left by crashes): less each
+            live = self.registry.live(self.now())  # more than `concurrency` (registrations left by crashes): less each
             self.limiter.set_rate(min(self.limiter.rate, self.total / max(1, live)))
         except Exception as exc:  # no registry, no larger share: the fixed one is always safe
             log.warning("sending at the fixed share: not registered", extra={"error": type(exc).__name__})
@@ -129,7 +143,11 @@ class SharedLimiter:
 
     def close(self) -> None:
         """This invocation sends no more: the others may take its share at their next look."""
+        if self._registering is not None:
+            self._registering.join()  # never leave a registration behind that is still being written
+            self._registering = None
         if self._registered:
+            self._registered = False
             try:
                 self.registry.done(self.owner)
             except Exception as exc:  # its `until` ends it anyway

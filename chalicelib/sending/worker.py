@@ -1,9 +1,9 @@
 """Send one batch of send-queue messages: every recipient mailed exactly once, at this invocation's rate.
 
 For each recipient: skip if suppressed (recorded once in the ledger), claim the ledger entry (conditional
-write), render, wait for a rate token, SendEmail, mark sent with the message id. A pool of threads keeps
-several SES calls in flight so that SES latency does not cap the rate; the whole batch shares the pool so the
-rate does not sag at the end of each message.
+write), render, wait for a rate token, SendEmail, mark sent with the message id. A few threads keep
+several SES calls in flight so that SES latency does not cap the rate; they take the batch's recipients in
+order, whole batch at once, so the rate does not sag at the end of each message.
 
 Exactly once, and the one window where it cannot be promised
 -------------------------------------------------------------
@@ -61,7 +61,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -235,6 +235,7 @@ class Worker:
         new_reference: Callable[[], str] | None = None,
         stopped: str = "",
         codes: Any = None,
+        executor: Executor | None = None,
     ):
         self.ledger = ledger
         self.ses = ses_client
@@ -245,6 +246,7 @@ class Worker:
         self.mono = mono
         self.deadline = deadline if deadline is not None else mono() + 600.0
         self.pool_size = max(1, pool_size)
+        self.executor = executor  # kept by the caller across invocations (handlers.py); else one per process()
         self.lease_seconds = lease_seconds
         # Ledger entries expire with the incident's retention period (DynamoDB TTL on expires_at).
         self.retention_days = retention_days if callable(retention_days) else (lambda _incident: retention_days)
@@ -269,20 +271,52 @@ class Worker:
         keys = [r.key for job in jobs for r in job.recipients]
         suppressed = self.ledger.suppressed(keys) if keys and not self.stopped else {}
         work = [(i, job, r) for i, job in enumerate(jobs) for r in job.recipients]
-        pool = ThreadPoolExecutor(max_workers=self.pool_size, thread_name_prefix="notis-send")
+        results: list[tuple[str, str] | None] = [None] * len(work)
+        order, take, crashed = iter(range(len(work))), threading.Lock(), threading.Event()
+
+        def drain() -> None:
+            # A few threads take the next recipient in order, instead of a future per recipient: the first
+            # claims start at once and a batch of thousands costs a handful of objects, not thousands.
+            while not crashed.is_set():
+                with take:
+                    n = next(order, None)
+                if n is None:
+                    return
+                i, job, r = work[n]
+                try:
+                    results[n] = self._one(i, job, r, suppressed.get(r.key))
+                except BaseException:
+                    crashed.set()  # nobody else starts a recipient; this one is not marked
+                    raise
+
+        threads = max(1, min(self.pool_size, len(work)))
+        pool = self.executor or ThreadPoolExecutor(max_workers=threads, thread_name_prefix="notis-send")
         try:
-            futures = [(i, pool.submit(self._one, i, job, r, suppressed.get(r.key))) for i, job, r in work]
-            for i, future in futures:
-                result, reason = future.result()  # a crash (any BaseException) propagates: nothing is marked
+            drains = [pool.submit(drain) for _ in range(threads)]
+            wait(drains)  # all of them: none of this batch's threads may still run when it returns
+            for running in drains:
+                running.result()  # a crash (any BaseException) propagates: nothing is marked
+            for (i, _job, _r), done in zip(work, results, strict=True):
+                result, reason = done or ("pending", "")
                 outcomes[i].add(result)
                 if reason:
                     outcomes[i].reasons.append(reason)
             self._decide_held(outcomes)
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            if pool is not self.executor:
+                pool.shutdown(wait=True)
+            # No more tokens taken: the registration ends (share.py) while the counters are written.
+            close = getattr(self.limiter, "close", None)
+            closing = threading.Thread(target=close, name="notis-close") if close else None
+            if closing:
+                closing.start()
             flush = getattr(self.ledger, "flush_counters", None)
-            if flush:  # what this invocation settled, counted once per campaign (ledger.py)
-                flush()
+            try:
+                if flush:  # what this invocation settled, counted once per campaign (ledger.py)
+                    flush()
+            finally:
+                if closing:
+                    closing.join()
         return outcomes
 
     # -- one recipient ---------------------------------------------------------------------------------------
