@@ -99,6 +99,7 @@ def handle_send(
         if limiter and not jobs:  # nothing of this batch may be sent after all
             limiter.close()
         _warn_if_too_big(jobs, settings, budget, logger)
+        threads = pool_size or pool_size_for(settings.max_send_rate * HEADROOM)  # alone, it may take the whole rate
         worker = Worker(
             ledger or Ledger(dynamodb or aws.client("dynamodb"), settings.table, batch_counters=True),
             ses or aws.client("sesv2"),
@@ -107,7 +108,7 @@ def handle_send(
             sender=sender,
             configuration_set=settings.configuration_set,
             deadline=mono() + max(0.0, budget),
-            pool_size=pool_size or pool_size_for(settings.max_send_rate * HEADROOM),  # alone, it may take the whole
+            pool_size=threads,
             lease_seconds=lease_seconds or DEFAULT_LEASE_SECONDS,
             retention_days=_retention_days,
             now=now,
@@ -115,7 +116,7 @@ def handle_send(
             sleep=sleep,
             stopped=misconfigured,
             codes=codes,
-            executor=_send_threads(pool_size or pool_size_for(settings.max_send_rate * HEADROOM)),
+            executor=_send_threads(threads),
         )
         outcomes = iter(worker.process(jobs))
     finally:
