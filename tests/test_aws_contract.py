@@ -287,6 +287,35 @@ def test_dynamodb_batch_get_of_100_keys_across_tables_passes_and_101_is_refused(
     assert code_of(refused.value) == "ValidationException"
 
 
+def test_dynamodb_expression_of_4_kib_passes_and_one_byte_more_is_refused(dynamodb: Any) -> None:
+    """moto answers a long expression with a RecursionError (500), not AWS's ValidationException."""
+    def condition(size: int) -> str:
+        head = "attribute_not_exists(pk) OR #v IN (:v"
+        return head + ", :v" * ((size - len(head) - 1) // 4) + ")"
+
+    fits = condition(4096)
+    assert len(fits) <= 4096 < len(fits) + 4
+    dynamodb.update_item(TableName="t1", Key={"pk": {"S": "a"}}, UpdateExpression="SET #v = :v",
+                         ConditionExpression=fits, ExpressionAttributeNames={"#v": "v"},
+                         ExpressionAttributeValues={":v": {"S": "x"}})
+    too_long = fits[:-1] + " " * (4097 - len(fits)) + ")"
+    for call in (dynamodb.update_item, dynamodb.delete_item):
+        kwargs = {"UpdateExpression": "SET #v = :v"} if call == dynamodb.update_item else {}
+        with pytest.raises(ClientError) as refused:
+            call(TableName="t1", Key={"pk": {"S": "a"}}, ConditionExpression=too_long,
+                 ExpressionAttributeNames={"#v": "v"}, ExpressionAttributeValues={":v": {"S": "x"}}, **kwargs)
+        assert code_of(refused.value) == "ValidationException"
+
+
+def test_dynamodb_key_of_2048_bytes_is_read_and_one_byte_more_is_refused(dynamodb: Any) -> None:
+    """moto refuses an oversized key only when an item is written; GetItem and DeleteItem take any size."""
+    dynamodb.get_item(TableName="t1", Key={"pk": {"S": "å" * 1024}})  # 2,048 bytes in UTF-8
+    for call in (dynamodb.get_item, dynamodb.delete_item):
+        with pytest.raises(ClientError) as refused:
+            call(TableName="t1", Key={"pk": {"S": "å" * 1024 + "a"}})
+        assert code_of(refused.value) == "ValidationException"
+
+
 def test_dynamodb_limits_moto_enforces_itself(dynamodb: Any) -> None:
     """Left to moto (checked here so that a moto upgrade that drops one is noticed): item size and transactions."""
     with pytest.raises(ClientError) as big:
