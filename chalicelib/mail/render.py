@@ -36,7 +36,10 @@ FIRST_NOTICE = "notice"  # the template of a campaign's first e-mail
 MAX_NAME_CHARS = 100
 MAX_NAMES = 6  # more people than this at one address (a shared office mailbox): greet them all with "Hej,"
 TEXT_WIDTH = 76
-_DIGITS_APART, _GLUE = re.compile(r"(?<=\d) (?=\d)"), "\ue000"  # a private-use character
+# A space between two digits joins the groups of a phone number ("114 14", "010-123 45 67") or of a large number:
+# a line must never break there (e-mail text here, letters in notis_cli.letters), or a reader dials half a number.
+DIGITS_APART = re.compile(r"(?<=\d) (?=\d)")
+_GLUE = "\ue000"  # a private-use character
 _AFTER_HEADING = re.compile(r"(\n-{3,}\n)\n+")  # a heading's underline is followed by its text directly
 # Bidirectional overrides let a hostile name display text in a different order than it is written.
 _BIDI = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
@@ -375,7 +378,7 @@ def _tidy_text(text: str) -> str:
             out.append(line)
             continue
         indent = "  " if line.startswith("- ") else ""
-        glued = _DIGITS_APART.sub(_GLUE, line)  # "114 14", "010-123 45 67": a number is never split over lines
+        glued = DIGITS_APART.sub(_GLUE, line)  # "114 14", "010-123 45 67": a number is never split over lines
         out.extend(
             wrapped.replace(_GLUE, " ") for wrapped in
             textwrap.wrap(glued, TEXT_WIDTH, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False)

@@ -6,13 +6,10 @@ br, div/span (a section left in the other language). Text is unescaped; a link s
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
-# A space between two digits joins the groups of a phone number ("114 14", "010-123 45 67") or of a large number:
-# a line must never break there, or a reader dials half a number.
-_DIGITS_APART = re.compile(r"(?<=\d) (?=\d)")
+from chalicelib.mail.render import DIGITS_APART
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +49,7 @@ class _Parser(HTMLParser):
 
     def _flush(self) -> None:
         text = "".join(self.parts)
-        lines = [_DIGITS_APART.sub("\u00a0", " ".join(line.split())) for line in text.split("\n")]
+        lines = [DIGITS_APART.sub("\u00a0", " ".join(line.split())) for line in text.split("\n")]
         text = "\n".join(line for line in lines if line)
         if text:
             self.blocks.append(Block(self.kind or "p", text, self.quote > 0))
